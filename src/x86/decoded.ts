@@ -55,8 +55,16 @@ export class DecodedInsn {
    *  (SS for EBP/ESP-based forms, DS otherwise). */
   seg = 3;
   /** First immediate, sign- or zero-extended per the operand form, as a signed 32-bit number. For
-   *  relative branches: the signed displacement. For far pointers (ptr16:32): the offset. */
+   *  relative branches: the signed displacement. For far pointers (ptr16:32): the offset.
+   *  Precisely (operand-forms.ts ImmKind): Ib, Iw zero-extended; Ibs (83, 6A, 6B) sign-extended;
+   *  Iz = imm16 zero-extended when opSize is 2, else the imm32 (as int32); Jb/Jz sign-extended.
+   *  moffs (A0-A3) is not an immediate: it is the memory operand's `disp` (base/index NO_REG). */
   imm = 0;
   /** Second immediate: ENTER's Ib (nesting level), a far pointer's selector. */
   imm2 = 0;
+  /** Condition code 0..15 for Jcc/SETcc/CMOVcc/LOOPcc rows (same as the row's `cc`), else 0. */
+  cc = 0;
+  /** The opcode byte within its map (after any 0F / 0F 38 / 0F 3A escape). For `+r` forms (Zb/Zv,
+   *  e.g. 50+r PUSH) the register number is in `reg`; `mod`/`rm` stay 0. */
+  opcode = 0;
 }
