@@ -1,0 +1,78 @@
+// The guest kernels the end-to-end tests run, with their command lines and expected exit status.
+// The golden files (guests/golden/ID.out, ID.status), recorded from QEMU by scripts/record-golden.ts,
+// are the single source of truth for what each run must print: every mode (QEMU, native, ept,
+// shadow, +pv) is compared with them byte for byte.
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const GUESTS_DIR = join(REPO_ROOT, 'guests');
+
+export interface GuestRun {
+  /** Golden-file key: guests/golden/ID.out and ID.status. Usually the image name. */
+  readonly id: string;
+  /** Image name: guests/bin/NAME.elf. */
+  readonly name: string;
+  /** Absolute path of the image. */
+  readonly image: string;
+  /** Multiboot command line ('' for none). Guests ignore tokens they do not know. */
+  readonly cmdline: string;
+  /** Exit value the guest writes to port 0xF4 (QEMU reports it as value*2+1). */
+  readonly expectedStatus: number;
+  /** Per-run time limit for a reference run on QEMU. */
+  readonly timeoutMs: number;
+  /**
+   * The guest sets up an IDT (cpu_init), so `pvemu` on the command line makes it exercise its
+   * para-virtual paths on any machine: its #UD handler emulates VMCALL (guests/lib/pvemu.asm).
+   */
+  readonly pvemu: boolean;
+  readonly goldenOut: string;
+  readonly goldenStatus: string;
+}
+
+interface Entry {
+  name: string;
+  cmdline?: string;
+  id?: string;
+  status?: number;
+  timeoutMs?: number;
+  pvemu?: boolean;
+}
+
+function run(e: Entry): GuestRun {
+  const id = e.id ?? e.name;
+  return {
+    id,
+    name: e.name,
+    image: join(GUESTS_DIR, 'bin', `${e.name}.elf`),
+    cmdline: e.cmdline ?? '',
+    expectedStatus: e.status ?? 0,
+    timeoutMs: e.timeoutMs ?? 20_000,
+    pvemu: e.pvemu ?? true,
+    goldenOut: join(GUESTS_DIR, 'golden', `${id}.out`),
+    goldenStatus: join(GUESTS_DIR, 'golden', `${id}.status`),
+  };
+}
+
+export const guestRuns: readonly GuestRun[] = [
+  run({ name: 'hello', pvemu: false }),
+];
+
+export function guestRun(id: string): GuestRun {
+  const g = guestRuns.find((r) => r.id === id);
+  if (!g) throw new Error(`no guest run named ${id} in test/guests/catalog.ts`);
+  return g;
+}
+
+export interface Golden {
+  readonly stdout: Buffer;
+  readonly status: number;
+}
+
+/** The recorded reference output and exit value of a run. */
+export function readGolden(g: GuestRun): Golden {
+  const stdout = readFileSync(g.goldenOut);
+  const status = Number.parseInt(readFileSync(g.goldenStatus, 'utf8').trim(), 10);
+  return { stdout, status };
+}
