@@ -57,6 +57,9 @@ function run(e: Entry): GuestRun {
 
 export const guestRuns: readonly GuestRun[] = [
   run({ name: 'hello', pvemu: false }),
+  run({ name: 'mips-dec', pvemu: false }),
+  run({ name: 'mips-mem', pvemu: false }),
+  run({ name: 'mips-call', pvemu: false }),
 ];
 
 export function guestRun(id: string): GuestRun {
