@@ -89,10 +89,22 @@ export class PhysicalMemory {
   writeBytes(addr: number, bytes: Uint8Array): void {
     addr >>>= 0;
     if (addr + bytes.length > this.size) throw new RangeError(`write of ${bytes.length} bytes at ${addr} is outside memory`);
+    if (bytes.length === 0) return;
     for (let f = addr >>> PAGE_SHIFT; f <= (addr + bytes.length - 1) >>> PAGE_SHIFT; f++) {
       if (this.codeFrames[f] !== 0) this.onCodeWrite(f);
     }
     this.u8.set(bytes, addr);
+  }
+
+  /** Sets `len` bytes to `value` (loader: bss and zeroed areas); marks code frames dirty. */
+  fill(addr: number, len: number, value: number): void {
+    addr >>>= 0;
+    if (addr + len > this.size) throw new RangeError(`fill of ${len} bytes at ${addr} is outside memory`);
+    if (len <= 0) return;
+    for (let f = addr >>> PAGE_SHIFT; f <= (addr + len - 1) >>> PAGE_SHIFT; f++) {
+      if (this.codeFrames[f] !== 0) this.onCodeWrite(f);
+    }
+    this.u8.fill(value, addr, addr + len);
   }
 
   readBytes(addr: number, len: number): Uint8Array {
