@@ -29,6 +29,15 @@ export interface GuestRun {
   readonly pvemu: boolean;
   readonly goldenOut: string;
   readonly goldenStatus: string;
+  /** Lines where QEMU (TCG) is known to differ from the SDM; the golden file holds the SDM's. */
+  readonly qemuQuirks: readonly QemuQuirk[];
+}
+
+/** One output line QEMU gets wrong: what QEMU prints, what the SDM says a processor does, why. */
+export interface QemuQuirk {
+  readonly qemu: string;
+  readonly sdm: string;
+  readonly why: string;
 }
 
 interface Entry {
@@ -38,6 +47,7 @@ interface Entry {
   status?: number;
   timeoutMs?: number;
   pvemu?: boolean;
+  qemuQuirks?: readonly QemuQuirk[];
 }
 
 function run(e: Entry): GuestRun {
@@ -52,14 +62,39 @@ function run(e: Entry): GuestRun {
     pvemu: e.pvemu ?? true,
     goldenOut: join(GUESTS_DIR, 'golden', `${id}.out`),
     goldenStatus: join(GUESTS_DIR, 'golden', `${id}.status`),
+    qemuQuirks: e.qemuQuirks ?? [],
   };
 }
+
+/** A quirk on the line `title: result`. */
+function quirk(title: string, qemu: string, sdm: string, why: string): QemuQuirk {
+  return { qemu: `${title}: ${qemu}`, sdm: `${title}: ${sdm}`, why };
+}
+
+const NO_LIMIT_CHECKS =
+  'QEMU TCG does not check data-segment limits, null selectors or segment types on memory ' +
+  'accesses (SDM Vol. 3A §5.3, §6.15 #GP/#SS)';
+const NO_AC = 'QEMU TCG does not implement alignment checking (SDM Vol. 3A §6.15 Interrupt 17)';
+
+const EXCEPTIONS_QUIRKS: readonly QemuQuirk[] = [
+  quirk('icebp (f1)', '#UD err=00000000 eip=fault cpl=0', '#DB err=00000000 eip=next cpl=0',
+    'QEMU 7.2 TCG raises #UD for ICEBP; the SDM (Vol. 2B, INT1) makes it a #DB trap'),
+  quirk('stack segment limit (ebp-based access)', 'no exception', '#SS err=00000000 eip=fault cpl=0', NO_LIMIT_CHECKS),
+  quirk('access beyond the es limit', 'no exception', '#GP err=00000000 eip=fault cpl=0', NO_LIMIT_CHECKS),
+  quirk('dword straddling the es limit', 'no exception', '#GP err=00000000 eip=fault cpl=0', NO_LIMIT_CHECKS),
+  quirk('write through cs', 'no exception', '#GP err=00000000 eip=fault cpl=0', NO_LIMIT_CHECKS),
+  quirk('null ds, then a load', 'no exception', '#GP err=00000000 eip=fault cpl=0', NO_LIMIT_CHECKS),
+  quirk('misaligned dword load', 'no exception', '#AC err=00000000 eip=fault cpl=3', NO_AC),
+  quirk('misaligned word store', 'no exception', '#AC err=00000000 eip=fault cpl=3', NO_AC),
+  quirk('push with a misaligned esp', 'no exception', '#AC err=00000000 eip=fault cpl=3', NO_AC),
+];
 
 export const guestRuns: readonly GuestRun[] = [
   run({ name: 'hello', pvemu: false }),
   run({ name: 'mips-dec', pvemu: false }),
   run({ name: 'mips-mem', pvemu: false }),
   run({ name: 'mips-call', pvemu: false }),
+  run({ name: 'exceptions', qemuQuirks: EXCEPTIONS_QUIRKS }),
 ];
 
 export function guestRun(id: string): GuestRun {

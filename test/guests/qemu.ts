@@ -1,6 +1,7 @@
 // Runs a guest image on QEMU (the reference machine) the way the golden files were recorded:
 // COM1 on standard output, the isa-debug-exit device on port 0xF4, no reboot on triple fault.
 import { spawn, spawnSync } from 'node:child_process';
+import type { QemuQuirk } from './catalog.js';
 
 export const QEMU = 'qemu-system-i386';
 
@@ -77,4 +78,22 @@ export function describeEnd(r: QemuResult): string {
     case 'error':
       return `could not run: ${r.stderr}`;
   }
+}
+
+/**
+ * QEMU's output with each known QEMU quirk line replaced by the SDM's line (what the golden file
+ * holds). `missing` lists quirk lines QEMU did not print exactly once: QEMU changed, look again.
+ */
+export function applyQemuQuirks(stdout: Buffer, quirks: readonly QemuQuirk[]): { out: Buffer; missing: string[] } {
+  const lines = stdout.toString('latin1').split('\n');
+  const missing: string[] = [];
+  for (const q of quirks) {
+    const at = lines.flatMap((l, i) => (l === q.qemu ? [i] : []));
+    if (at.length !== 1) {
+      missing.push(q.qemu);
+      continue;
+    }
+    lines[at[0]!] = q.sdm;
+  }
+  return { out: Buffer.from(lines.join('\n'), 'latin1'), missing };
 }
