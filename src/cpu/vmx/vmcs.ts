@@ -90,7 +90,7 @@ export class Vmcs {
    * Groups written since the processor last cleared this word (VmcsDirty bits): lets VM entry skip
    * re-checking control and host state that did not change since the last successful entry.
    */
-  dirty = VmcsDirty.ALL;
+  dirty: number = VmcsDirty.ALL;
 
   constructor(
     readonly mem: PhysicalMemory,
