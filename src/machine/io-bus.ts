@@ -32,7 +32,7 @@ export class IoBus {
     port &= 0xffff;
     const dev = this.owner[port];
     const mask = size === 4 ? OPEN_BUS : (1 << (size * 8)) - 1;
-    if (!dev) return OPEN_BUS & mask;
+    if (!dev) return (OPEN_BUS & mask) >>> 0;
     return (dev.ioRead(port - this.base[port]!, size) & mask) >>> 0;
   }
 
