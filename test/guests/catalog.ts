@@ -94,6 +94,7 @@ export const guestRuns: readonly GuestRun[] = [
   run({ name: 'mips-dec', pvemu: false }),
   run({ name: 'mips-mem', pvemu: false }),
   run({ name: 'mips-call', pvemu: false }),
+  run({ name: 'alu' }),
   run({ name: 'exceptions', qemuQuirks: EXCEPTIONS_QUIRKS }),
 ];
 
