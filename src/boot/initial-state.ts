@@ -63,6 +63,9 @@ const CR0_PE_ET = 0x11;
 /** EFLAGS bit 1 is reserved and always 1 (SDM Vol. 1 §3.4.3); everything else clear (IF=0, §3.2). */
 const EFLAGS_RESERVED = 0x2;
 
+/** The real-mode interrupt vector table the BIOS leaves in IDTR: 256 vectors x 4 bytes at 0. */
+const REAL_MODE_IVT_LIMIT = 0x3ff;
+
 /** The option ROM's GDT selectors (multiboot.S `gdt`): 0x08 flat code, 0x10 flat data. */
 export const BOOT_CS = 0x08;
 export const BOOT_DS = 0x10;
@@ -124,6 +127,6 @@ export function multibootEntryState(entry: number, infoAddr: number): InitialCpu
     tr: RESET_TR,
     gdtr: { base: GDT_ADDR, limit: BOOT_GDT.length - 1 },
     // The BIOS's real-mode IVT is still loaded, as on QEMU: a kernel must LIDT before STI.
-    idtr: { base: 0, limit: 0x3ff },
+    idtr: { base: 0, limit: REAL_MODE_IVT_LIMIT },
   };
 }

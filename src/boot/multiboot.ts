@@ -2,6 +2,7 @@
 // image, place the segments by physical address through a PhysWriter, write the info block, the
 // memory map, the command line and a GDT, and return the entry state as plain data.
 import { assert } from '../common/assert.js';
+import { PAGE_SIZE } from '../machine/memory.js';
 import { hex0x } from '../common/hex.js';
 import { ElfType, PF, PT } from './elf-defs.js';
 import { parseElf32 } from './elf32.js';
@@ -65,8 +66,7 @@ export interface LoadedKernel {
 
 export const DEFAULT_BOOT_LOADER_NAME = 'vtx-vmm';
 
-const PAGE = 0x1000;
-const pageAlign = (n: number): number => Math.ceil(n / PAGE) * PAGE;
+const pageAlign = (n: number): number => Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
 const TWO_32 = 2 ** 32;
 
 /** Checks the header and the image (no RAM size yet) and says what to load where. */
@@ -171,7 +171,7 @@ function describe(seg: LoadSegment): string {
  */
 export function loadMultiboot(bytes: Uint8Array, ram: PhysWriter, opts: MultibootOptions = {}): LoadedKernel {
   const name = opts.name ?? 'image';
-  assert(ram.size >= MIN_RAM_BYTES && ram.size <= MAX_RAM_BYTES && ram.size % PAGE === 0, `RAM size ${ram.size} out of range`);
+  assert(ram.size >= MIN_RAM_BYTES && ram.size <= MAX_RAM_BYTES && ram.size % PAGE_SIZE === 0, `RAM size ${ram.size} out of range`);
   const image = parseMultiboot(bytes, name);
   const mib = (n: number): string => `${n / (1024 * 1024)} MiB`;
 

@@ -9,6 +9,8 @@ export const PIC_CASCADE_IRQ = 2;
 
 /** ICW1 (written to A0=0 with D4=1). */
 export const ICW1 = { IC4: 0x01, SNGL: 0x02, ADI: 0x04, LTIM: 0x08, INIT: 0x10 } as const;
+/** ICW2: the vector base; the low 3 bits come from the IR level in 8086 mode. */
+export const ICW2_VECTOR_MASK = 0xf8;
 /** ICW4. */
 export const ICW4 = { UPM: 0x01, AEOI: 0x02, MS: 0x04, BUF: 0x08, SFNM: 0x10 } as const;
 /** OCW2 (A0=0, D4=D3=0): R SL EOI in bits 7:5, level in 2:0. */

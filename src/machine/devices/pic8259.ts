@@ -4,7 +4,7 @@
 // with QEMU's conventions where the datasheet leaves room (hw/intc/i8259.c).
 import type { PortDevice } from '../io-bus.js';
 import type { InterruptController, IrqSink } from '../irq.js';
-import { CMD_KIND_MASK, ICW1, ICW4, OCW2, OCW3, PIC_CASCADE_IRQ, POLL_INT, SPURIOUS_IRQ } from './pic8259-defs.js';
+import { CMD_KIND_MASK, ICW1, ICW2_VECTOR_MASK, ICW4, OCW2, OCW3, PIC_CASCADE_IRQ, POLL_INT, SPURIOUS_IRQ } from './pic8259-defs.js';
 
 export interface Pic8259ChipState {
   irr: number;
@@ -180,7 +180,7 @@ export class Pic8259Chip implements PortDevice {
   private writeData(v: number): void {
     switch (this.icwStep) {
       case 2:
-        this.vectorBase = v & 0xf8;
+        this.vectorBase = v & ICW2_VECTOR_MASK;
         this.icwStep = this.single ? (this.needIcw4 ? 4 : 0) : 3;
         return;
       case 3:

@@ -10,6 +10,10 @@ export const PIT_IRQ = 0;
 /** The PC's PIT input clock: 14.31818 MHz / 12 = 1.193182 MHz (IBM PC technical reference). */
 export const PIT_HZ = 1_193_182;
 
+/** A count of 0 means the maximum: 2^16 in binary, 10^4 in BCD (datasheet, "Counter Operation"). */
+export const PIT_MAX_COUNT = 0x10000;
+export const PIT_MAX_COUNT_BCD = 10000;
+
 /** Control word fields. */
 export const PitCw = {
   SC_SHIFT: 6,

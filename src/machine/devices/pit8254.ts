@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import type { PortDevice } from '../io-bus.js';
 import type { IrqLine } from '../irq.js';
 import { cycleOfPitTick, pitTicksAt } from './pit-timebase.js';
-import { PIT_CONTROL_OFFSET, PitCw, PitMode, PitReadBack, PitStatus } from './pit8254-defs.js';
+import { PIT_CONTROL_OFFSET, PIT_MAX_COUNT, PIT_MAX_COUNT_BCD, PitCw, PitMode, PitReadBack, PitStatus } from './pit8254-defs.js';
 
 export interface PitChannelState {
   mode: number;
@@ -45,7 +45,7 @@ export class PitChannel {
     rw: PitCw.RW_LATCH,
     bcd: false,
     count: 0,
-    period: 0x10000,
+    period: PIT_MAX_COUNT,
     loadTick: 0,
     pendingTick: -1,
     pendingPeriod: 0,
@@ -141,7 +141,7 @@ export class PitChannel {
       case PitMode.INTERRUPT_ON_TERMINAL_COUNT:
       case PitMode.SW_TRIGGERED_STROBE: {
         // After terminal count the counter wraps and keeps counting down.
-        const wrap = s.bcd ? 10000 : 0x10000;
+        const wrap = s.bcd ? PIT_MAX_COUNT_BCD : PIT_MAX_COUNT;
         v = (((s.period - k) % wrap) + wrap) % wrap;
         break;
       }
@@ -155,7 +155,7 @@ export class PitChannel {
       default:
         return s.count;
     }
-    if (s.bcd) return toBcd(v % 10000);
+    if (s.bcd) return toBcd(v % PIT_MAX_COUNT_BCD);
     return v & 0xffff;
   }
 
@@ -258,7 +258,8 @@ export class PitChannel {
   private load(t: number, value: number): void {
     const s = this.s;
     s.count = value;
-    const period = value === 0 ? (s.bcd ? 10000 : 0x10000) : s.bcd ? fromBcd(value) || 10000 : value;
+    const max = s.bcd ? PIT_MAX_COUNT_BCD : PIT_MAX_COUNT;
+    const period = value === 0 ? max : s.bcd ? fromBcd(value) || max : value;
     if ((s.mode === PitMode.RATE_GENERATOR || s.mode === PitMode.SQUARE_WAVE) && this.loaded(t)) {
       // A new count while counting takes effect at the end of the current period (datasheet,
       // mode 2; mode 3 switches at the end of the half-cycle on silicon: documented approximation).

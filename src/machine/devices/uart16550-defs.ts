@@ -20,6 +20,8 @@ export const IIR = {
   THR_EMPTY: 0x02,
   MODEM_STATUS: 0x00,
   FIFO_ENABLED: 0xc0,
+  /** The interrupt-identification bits (3:0). */
+  ID_MASK: 0x0f,
 } as const;
 
 export const FCR = { ENABLE: 0x01, CLEAR_RX: 0x02, CLEAR_TX: 0x04, TRIGGER_SHIFT: 6 } as const;

@@ -111,7 +111,7 @@ export class Uart16550 implements PortDevice {
       case UartReg.IIR_FCR: {
         const v = this.iir();
         // Reading IIR while it reports THRE acknowledges that source.
-        if ((v & 0x0f) === IIR.THR_EMPTY) {
+        if ((v & IIR.ID_MASK) === IIR.THR_EMPTY) {
           this.thrIpending = false;
           this.updateIrq();
         }
