@@ -96,6 +96,7 @@ export const guestRuns: readonly GuestRun[] = [
   run({ name: 'mips-call', pvemu: false }),
   run({ name: 'alu' }),
   run({ name: 'exceptions', qemuQuirks: EXCEPTIONS_QUIRKS }),
+  run({ name: 'paging' }),
 ];
 
 export function guestRun(id: string): GuestRun {
