@@ -26,6 +26,8 @@ export interface Encoding {
   readonly rm: number;
   readonly mod: ModConstraint;
   readonly prefix: MandatoryPrefix;
+  /** 3DNow! (0F 0F): the trailing imm8 that selects the instruction, or -1. */
+  readonly suffix: number;
 }
 
 export interface OpcodeRow {
@@ -70,7 +72,7 @@ export interface RowOptions {
 const MAP_BY_ESCAPE: Readonly<Record<string, OpcodeMap>> = { '38': OpcodeMap.M0F38, '3A': OpcodeMap.M0F3A };
 
 /**
- * Parses one encoding: `[66|F2|F3|NP] [0F [38|3A]] XX[+r] [/digit|/r] [XX] [mem|reg]`.
+ * Parses one encoding: `[66|F2|F3|NP] [0F [38|3A]] XX[+r] [/digit|/r] [XX] [mem|reg] [sfx=XX]`.
  * A hex byte after the opcode is an exact ModRM byte (mod 3), e.g. `0F 01 C1` (VMCALL).
  */
 export function parseEncoding(spec: string, forms: readonly OperandForm[]): Encoding {
@@ -101,6 +103,7 @@ export function parseEncoding(spec: string, forms: readonly OperandForm[]): Enco
   let reg = -1;
   let rm = -1;
   let mod: ModConstraint = 'any';
+  let suffix = -1;
   for (; i < t.length; i++) {
     const tok = t[i] ?? '';
     if (tok === '/r') modrm = true;
@@ -115,12 +118,13 @@ export function parseEncoding(spec: string, forms: readonly OperandForm[]): Enco
       reg = (b >> 3) & 7;
       rm = b & 7;
     } else if (tok === 'mem' || tok === 'reg') mod = tok;
+    else if (/^sfx=[0-9A-F]{2}$/.test(tok)) suffix = parseInt(tok.slice(4), 16);
     else throw new Error(`bad token '${tok}' in '${spec}'`);
   }
   if (forms.some((f) => f[0] === 'M') && mod === 'any') mod = 'mem';
-  if (forms.includes('Rd') || forms.includes('Cd') || forms.includes('Dd')) mod = 'any'; // MOV CR/DR ignore mod (SDM MOV-to/from-CR: "mod bits are ignored")
+  if (forms.includes('Cd') || forms.includes('Dd')) mod = 'any'; // MOV CR/DR ignore mod (SDM MOV-to/from-CR: "mod bits are ignored")
   if (plusReg && (opcode & 7) !== 0) throw new Error(`+r opcode must be a multiple of 8 in '${spec}'`);
-  return { map, opcode, plusReg, modrm, reg, rm, mod, prefix };
+  return { map, opcode, plusReg, modrm, reg, rm, mod, prefix, suffix };
 }
 
 /** Builds a row from `asm` (`'add Ev,Gv'`: mnemonic then comma-separated forms) and encodings. */

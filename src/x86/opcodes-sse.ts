@@ -29,7 +29,7 @@ P('0F 17 /r mem', 'movhps movhpd - -');
 P('0F 28 /r', 'movaps movapd - -');
 P('0F 29 /r', 'movaps movapd - -');
 P('0F 2A /r', 'cvtpi2ps cvtpi2pd cvtsi2ss cvtsi2sd');
-P('0F 2B /r mem', 'movntps movntpd - -');
+P('0F 2B /r mem', 'movntps movntpd movntss movntsd');
 P('0F 2C /r', 'cvttps2pi cvttpd2pi cvttss2si cvttsd2si');
 P('0F 2D /r', 'cvtps2pi cvtpd2pi cvtss2si cvtsd2si');
 P('0F 2E /r', 'ucomiss ucomisd - -');

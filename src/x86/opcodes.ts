@@ -5,8 +5,8 @@
 //   name = mnemonic + '_' + each operand form, in Intel operand order, forms in the SDM opcode-map
 //   notation of operand-forms.ts: `add_Ev_Gv`, `add_Eb_Ib`, `add_Ev_Ibs` (83: sign-extended imm8),
 //   `mov_Gv_Ev`, `mov_eAX_Ov`, `push_Zv` (50+r), `shl_Ev_1`, `shl_Ev_CL`, `in_AL_DX`, `pusha`.
-//   Mnemonics are NASM's, spelled for 32-bit operand size (`cwde`, `cdq`; the row's mnemonic16 is
-//   the 16-bit spelling). Conditional rows exist once per condition, named with the SDM/NASM
+//   Mnemonics are NASM's as it spells them in 32-bit code (`cwde`, `cdq`, `pusha`, `pushf`, `iret`;
+//   the row's mnemonic16 is the spelling with a 66 prefix: `cbw`, `cwd`, `pushaw`, `pushfw`, `iretw`). Conditional rows exist once per condition, named with the SDM/NASM
 //   condition suffixes o no b ae z nz be a s ns p np l ge le g: `jz_Jb`, `jz_Jz`, `setz_Eb`,
 //   `cmovz_Gv_Ev`. String instructions use the X/Y forms: `movs_Yv_Xv`, `cmps_Xb_Yb`,
 //   `stos_Yv_eAX`. One row serves both operand sizes (the 66 prefix sets DecodedInsn.opSize = 2);
@@ -120,8 +120,9 @@ add('88 /r', 'mov Eb,Gb');
 add('89 /r', 'mov Ev,Gv');
 add('8A /r', 'mov Gb,Eb');
 add('8B /r', 'mov Gv,Ev');
-add('8C /r', 'mov Ev,Sw', { c: 'S' });
-add('8E /r', 'mov Sw,Ew', { c: 'S' });
+// Sreg 6 and 7 do not exist, and MOV CS, r/m is #UD (SDM MOV: "If attempt is made to load the CS register").
+add(['8C /0', '8C /1', '8C /2', '8C /3', '8C /4', '8C /5'], 'mov Ev,Sw', { c: 'S' });
+add(['8E /0', '8E /2', '8E /3', '8E /4', '8E /5'], 'mov Sw,Ew', { c: 'S' });
 add('A0', 'mov AL,Ob');
 add('A1', 'mov eAX,Ov');
 add('A2', 'mov Ob,AL');
@@ -137,7 +138,7 @@ add('0F BE /r', 'movsx Gv,Eb');
 add('0F BF /r', 'movsx Gv,Ew');
 add('86 /r', 'xchg Eb,Gb', { lock: true });
 add('87 /r', 'xchg Ev,Gv', { lock: true });
-add('90', 'nop');
+add('90', 'nop', { m16: 'xchg ax, ax' }); // 66 90: NASM spells it `xchg ax, ax`
 add('90+r', 'xchg Zv,eAX'); // 91-97: 90 itself decodes to the more specific NOP row
 add('0F C0 /r', 'xadd Eb,Gb', { w: 'OSZAPC', lock: true });
 add('0F C1 /r', 'xadd Ev,Gv', { w: 'OSZAPC', lock: true });
@@ -163,10 +164,10 @@ for (const [seg, push, pop] of [['ES', '06', '07'], ['CS', '0E', ''], ['SS', '16
   add(push, `push ${seg}`, { c: 'S' });
   if (pop) add(pop, `pop ${seg}`, { c: 'S' });
 }
-add('60', 'pushad', { m16: 'pushaw' });
-add('61', 'popad', { m16: 'popaw' });
-add('9C', 'pushfd', { r: '*', c: 'S', m16: 'pushfw' });
-add('9D', 'popfd', { w: '*', c: 'S', m16: 'popfw' });
+add('60', 'pusha', { m16: 'pushaw' });
+add('61', 'popa', { m16: 'popaw' });
+add('9C', 'pushf', { r: '*', c: 'S', m16: 'pushfw' });
+add('9D', 'popf', { w: '*', c: 'S', m16: 'popfw' });
 add('C8', 'enter Iw,Ib');
 add('C9', 'leave');
 
@@ -184,18 +185,18 @@ add('E8', 'call Jz', { c: 'B' });
 add('FF /2', 'call Ev', { c: 'B' });
 add('9A', 'call Ap', { c: 'BS' });
 add('FF /3', 'call Mp', { c: 'BS' });
-add('C3', 'ret', { c: 'B' });
-add('C2', 'ret Iw', { c: 'B' });
-add('CB', 'retf', { c: 'BS' });
-add('CA', 'retf Iw', { c: 'BS' });
+add('C3', 'ret', { c: 'B', m16: 'retw' });
+add('C2', 'ret Iw', { c: 'B', m16: 'retw' });
+add('CB', 'retf', { c: 'BS', m16: 'retfw' });
+add('CA', 'retf Iw', { c: 'BS', m16: 'retfw' });
 add('E2', 'loop Jb', { c: 'B' });
-add('E1', 'loope Jb', { r: 'Z', c: 'B' });
-add('E0', 'loopne Jb', { r: 'Z', c: 'B' });
-add('E3', 'jecxz Jb', { c: 'B', m16: 'jecxz' }); // 67 E3 is JCXZ: the disassembler spells it by address size
+add('E1', 'loopz Jb', { r: 'Z', c: 'B' });
+add('E0', 'loopnz Jb', { r: 'Z', c: 'B' });
+add('E3', 'jecxz Jb', { c: 'B' }); // 67 E3 is JCXZ: the disassembler spells it by address size
 add('CC', 'int3', { w: 'ITNRVK', c: 'B' });
 add('CD', 'int Ib', { w: 'ITNRVK', c: 'BS' });
 add('CE', 'into', { r: 'O', w: 'ITNRVK', c: 'B' });
-add('CF', 'iretd', { w: '*', c: 'BS', m16: 'iretw' });
+add('CF', 'iret', { w: '*', c: 'BS', m16: 'iretw' });
 
 // --- Strings (REP/REPE/REPNE per SDM Vol. 2B "REP/REPE/REPZ/REPNE/REPNZ") ---
 add('A4', 'movs Yb,Xb', { r: 'D', c: 'R' });
@@ -245,7 +246,7 @@ add('0F 01 /2 mem', 'lgdt Ms', { c: 'P' });
 add('0F 01 /3 mem', 'lidt Ms', { c: 'P' });
 add('0F 01 /4', 'smsw Ev', { c: 'S' });
 add('0F 01 /6', 'lmsw Ew', { c: 'P' });
-add('0F 01 /7 mem', 'invlpg Mb', { c: 'P' });
+add('0F 01 /7 mem', 'invlpg M', { c: 'P' });
 add('0F 00 /0', 'sldt Ev', { c: 'S' });
 add('0F 00 /1', 'str Ev', { c: 'S' });
 add('0F 00 /2', 'lldt Ew', { c: 'P' });
@@ -271,11 +272,12 @@ add('0F B4 /r', 'lfs Gv,Mp');
 add('0F B5 /r', 'lgs Gv,Mp');
 
 // --- VMX (SDM Vol. 2 / Vol. 3C chapter 31; VMX instructions report success/failure in CF/ZF) ---
+// The 0F 01 register forms take no 66/F2/F3 prefix (with one they are #UD).
 const VMX = { w: 'OSZAPC', c: 'PV' } as const;
-add('0F 01 C1', 'vmcall', VMX);
-add('0F 01 C2', 'vmlaunch', { ...VMX, c: 'PVB' });
-add('0F 01 C3', 'vmresume', { ...VMX, c: 'PVB' });
-add('0F 01 C4', 'vmxoff', VMX);
+add('NP 0F 01 C1', 'vmcall', VMX);
+add('NP 0F 01 C2', 'vmlaunch', { ...VMX, c: 'PVB' });
+add('NP 0F 01 C3', 'vmresume', { ...VMX, c: 'PVB' });
+add('NP 0F 01 C4', 'vmxoff', VMX);
 add('F3 0F C7 /6 mem', 'vmxon Mq', VMX);
 add('66 0F C7 /6 mem', 'vmclear Mq', VMX);
 add('NP 0F C7 /6 mem', 'vmptrld Mq', VMX);

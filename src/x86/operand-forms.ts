@@ -15,7 +15,7 @@
 export const OPERAND_FORMS = [
   'Eb', 'Ew', 'Ed', 'Ev',
   'Gb', 'Gw', 'Gd', 'Gv',
-  'M', 'Mb', 'Mw', 'Md', 'Mq', 'Mp', 'Ms', 'Mdq',
+  'M', 'Mw', 'Md', 'Mq', 'Mp', 'Ms', 'Mdq',
   'Rd', 'Sw', 'Cd', 'Dd',
   'Ib', 'Ibs', 'Iw', 'Iz',
   'Jb', 'Jz', 'Ap', 'Ob', 'Ov',
