@@ -142,3 +142,45 @@ export function describeControls(kind: ControlKind, value: number): string {
   const names = controlBitNames(kind, value).filter((n) => !n.startsWith('bit '));
   return names.length > 0 ? names.join(' | ') : '(none)';
 }
+
+// ---------------------------------------------------------------- bitmap control fields
+
+/**
+ * I/O bitmaps (SDM §25.6.4): bitmap A (4 KiB) holds one bit per port 0000-7FFF, bitmap B per port
+ * 8000-FFFF. Port p is bit (p & 7) of byte (p & 0x7FFF) >> 3 of bitmap (p < 0x8000 ? A : B).
+ */
+export const IO_BITMAP_PORTS_PER_PAGE = 0x8000;
+
+/**
+ * MSR bitmap page (SDM §25.6.9): four 1 KiB bitmaps, each with one bit per MSR of its range.
+ */
+export const MSR_BITMAP = {
+  READ_LOW: 0x000,
+  READ_HIGH: 0x400,
+  WRITE_LOW: 0x800,
+  WRITE_HIGH: 0xc00,
+  /** MSRs 00000000-00001FFF use the LOW bitmaps; C0000000-C0001FFF the HIGH ones. */
+  LOW_FIRST: 0x00000000,
+  HIGH_FIRST: 0xc0000000,
+  RANGE: 0x2000,
+} as const;
+
+/**
+ * Bit number, within the 4 KiB MSR bitmap page, of the bit that controls RDMSR (write = false) or
+ * WRMSR (write = true) of `msr`; -1 for MSRs outside both ranges, whose accesses always exit.
+ */
+export function msrBitmapBit(msr: number, write: boolean): number {
+  msr >>>= 0;
+  let base: number;
+  let index: number;
+  if (msr < MSR_BITMAP.RANGE) {
+    base = write ? MSR_BITMAP.WRITE_LOW : MSR_BITMAP.READ_LOW;
+    index = msr;
+  } else if (msr >= MSR_BITMAP.HIGH_FIRST && msr - MSR_BITMAP.HIGH_FIRST < MSR_BITMAP.RANGE) {
+    base = write ? MSR_BITMAP.WRITE_HIGH : MSR_BITMAP.READ_HIGH;
+    index = msr - MSR_BITMAP.HIGH_FIRST;
+  } else {
+    return -1;
+  }
+  return base * 8 + index;
+}
