@@ -1,6 +1,6 @@
 ; The C string/memory functions gcc may call even in freestanding code (it emits calls to memcpy,
 ; memmove, memset and memcmp for struct copies and loops it recognizes), plus strlen.
-global memcpy, memmove, memset, memcmp, strlen
+global memcpy, memmove, memset, memcmp, strlen, fnv1a
 %include "guest.inc"
 
 section .text
@@ -84,4 +84,28 @@ strlen:
     inc eax
     jmp .next
 .done:
+    ret
+
+; unsigned fnv1a(const void *buf, size_t n): 32-bit FNV-1a hash of the bytes (for checksums the
+; guests print). Preserves every register but EAX.
+fnv1a:
+    push ecx
+    push edx
+    push esi
+    mov esi, [esp + 16]
+    mov ecx, [esp + 20]
+    mov eax, 0x811C9DC5
+.byte:
+    test ecx, ecx
+    jz .done
+    movzx edx, byte [esi]
+    xor eax, edx
+    imul eax, eax, 0x01000193
+    inc esi
+    dec ecx
+    jmp .byte
+.done:
+    pop esi
+    pop edx
+    pop ecx
     ret

@@ -97,6 +97,7 @@ export const guestRuns: readonly GuestRun[] = [
   run({ name: 'alu' }),
   run({ name: 'exceptions', qemuQuirks: EXCEPTIONS_QUIRKS }),
   run({ name: 'paging' }),
+  run({ name: 'strings' }),
 ];
 
 export function guestRun(id: string): GuestRun {
