@@ -1,6 +1,8 @@
 // The list of subcommands. Each lives in its own file and registers itself on the program.
 import type { Command } from 'commander';
+import { registerRun } from './run.js';
 
-export function registerCommands(_program: Command): void {
+export function registerCommands(program: Command): void {
+  registerRun(program);
   // Subcommands are added here as they land: run, disasm, debug, bench.
 }

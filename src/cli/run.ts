@@ -1,0 +1,98 @@
+// `vmm run IMAGE`: boots a Multiboot kernel. Standard output is exactly the bytes the guest writes
+// to COM1; the exit status is the value it writes to port 0xF4; everything the tool says goes to
+// standard error, with the documented statuses of exit-codes.ts for the other endings.
+import { readFileSync } from 'node:fs';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { ImageError } from '../boot/image-error.js';
+import { MEM_MIB_DEFAULT, MEM_MIB_MAX, MEM_MIB_MIN } from '../machine/board.js';
+import { type NativeRunResult, runNative } from '../vmm/run-native.js';
+import { ExitCode } from './exit-codes.js';
+
+/** Execution modes. `ept` (the default once VT-x lands), `shadow` and `--pv` join this list. */
+export const RUN_MODES = ['native'] as const;
+export type RunMode = (typeof RUN_MODES)[number];
+
+interface RunOptions {
+  mode: RunMode;
+  mem: number;
+  maxInsns?: number;
+  stats?: boolean;
+  cmdline?: string;
+}
+
+function positiveInt(what: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${what} must be a whole number from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+function say(msg: string): void {
+  process.stderr.write(`vmm: ${msg}\n`);
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('boot a Multiboot kernel image; stdout is the guest console (COM1)')
+    .argument('<image>', 'Multiboot ELF kernel')
+    .addOption(new Option('--mode <mode>', 'how to run the guest').choices(RUN_MODES).default('native'))
+    .option('--mem <MiB>', `guest RAM in MiB (${MEM_MIB_MIN}-${MEM_MIB_MAX})`, positiveInt('--mem', MEM_MIB_MIN, MEM_MIB_MAX), MEM_MIB_DEFAULT)
+    .option('--max-insns <N>', 'stop after N instructions', positiveInt('--max-insns', 1, Number.MAX_SAFE_INTEGER))
+    .option('--stats', 'print instructions retired, wall time and MIPS on stderr')
+    .option('--cmdline <text>', 'Multiboot command line after the image name (like QEMU -append)')
+    .action((image: string, opts: RunOptions) => {
+      process.exitCode = runCommand(image, opts);
+    });
+}
+
+function runCommand(image: string, opts: RunOptions): number {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(image);
+  } catch (e) {
+    say(`cannot read ${image}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    return ExitCode.BadInput;
+  }
+  let result: NativeRunResult;
+  try {
+    result = runNative(bytes, {
+      name: image,
+      memMiB: opts.mem,
+      ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}),
+      ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}),
+      onConsole: (b) => process.stdout.write(b),
+    });
+  } catch (e) {
+    if (e instanceof ImageError) {
+      say(e.message);
+      return ExitCode.BadInput;
+    }
+    throw e;
+  }
+  if (opts.stats) {
+    const secs = result.wallMs / 1000;
+    const mips = secs > 0 ? result.instructions / secs / 1e6 : 0;
+    say(`stats: ${result.instructions} instructions retired, ${result.wallMs.toFixed(1)} ms wall, ${mips.toFixed(1)} MIPS`);
+  }
+  const o = result.outcome;
+  switch (o.kind) {
+    case 'exit':
+      return o.value & 0xff;
+    case 'triple-fault':
+      say(`triple fault, machine shut down: ${o.report}`);
+      return ExitCode.TripleFault;
+    case 'budget':
+      say(`instruction budget exhausted after ${o.maxInsns} instructions (--max-insns)`);
+      return ExitCode.BudgetExhausted;
+    case 'halted-forever':
+      say(`guest ${o.why}; it can never wake up`);
+      return ExitCode.HaltedForever;
+    case 'unsupported':
+      say(`the guest used something this processor does not implement: ${o.message}`);
+      return ExitCode.Internal;
+  }
+}

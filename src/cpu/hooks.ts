@@ -1,0 +1,67 @@
+// The seams VT-x plugs into (src/cpu/vmx/ fills them; this file only defines them). Outside VMX
+// non-root operation every hook is a no-op and costs one boolean test at the few instructions that
+// can cause VM exits. Argument conventions are fixed here so the exit qualification can be built.
+import type { Handler, Insn } from './insn.js';
+import type { Cpu } from './state.js';
+import type { EventKind } from './vectors.js';
+
+/** Instructions that may cause a VM exit in non-root operation (SDM Vol. 3 §26.1.2-26.1.3). */
+export const Intercept = {
+  CPUID: 0,
+  HLT: 1,
+  /** a = the linear address operand. */
+  INVLPG: 2,
+  RDTSC: 3,
+  RDMSR: 4,
+  WRMSR: 5,
+  /** a = control register number, b = source GPR. */
+  MOV_TO_CR: 6,
+  /** a = control register number, b = destination GPR. */
+  MOV_FROM_CR: 7,
+  CLTS: 8,
+  /** a = the 16-bit source value, b = linear address of a memory operand (-1 for a register). */
+  LMSW: 9,
+  /** a = debug register number, b = GPR | (1 << 8 when reading the DR). */
+  MOV_DR: 10,
+  /** a = port, b = the I/O exit qualification's low bits: size-1 (2:0), IN (3), string (4), REP (5). */
+  IO: 11,
+  PAUSE: 12,
+  WBINVD: 13,
+  INVD: 14,
+  /** LGDT/LIDT/SGDT/SIDT/LLDT/LTR/SLDT/STR (descriptor-table exiting): a = the row's handler id. */
+  DESC_TABLE: 15,
+  /** A task switch was about to happen (unconditional exit in non-root). */
+  TASK_SWITCH: 16,
+} as const;
+export type Intercept = (typeof Intercept)[keyof typeof Intercept];
+
+/** The VMX layer's side of the seams. */
+export interface VmxHooks {
+  /** An interceptable instruction in non-root operation, called after the checks the SDM orders
+   *  before the VM exit (privilege, #UD) and before any side effect. Returns to let the instruction
+   *  run; otherwise performs the VM exit and throws ABORTED (fault.ts). */
+  intercept(cpu: Cpu, kind: Intercept, insn: Insn, a: number, b: number): void;
+  /** An event is about to be delivered through the IDT in non-root operation (exception bitmap,
+   *  external-interrupt exiting, IDT-vectoring information). Same contract as `intercept`. */
+  onEvent(cpu: Cpu, vector: number, kind: EventKind, errorCode: number, hasErrorCode: boolean): void;
+  /** The interrupt controller has a request and IF = 1, before the INTA cycle (external-interrupt
+   *  exiting, "acknowledge interrupt on exit"). Returns true when it took over (a VM exit). */
+  onExternalInterrupt(cpu: Cpu): boolean;
+  /** A triple fault in non-root operation: the VM exits instead of the processor shutting down.
+   *  Returns true when it took over (and the processor carries on in root mode). */
+  onTripleFault(cpu: Cpu): boolean;
+  /** Pending.VMX was set: a VM exit, preemption timer or MTF wants the processor at this boundary. */
+  onPending(cpu: Cpu): void;
+}
+
+export const NO_VMX: VmxHooks = {
+  intercept: () => {},
+  onEvent: () => {},
+  onExternalInterrupt: () => false,
+  onTripleFault: () => false,
+  onPending: () => {},
+};
+
+/** VMX instructions by mnemonic: `vmxon vmxoff vmclear vmptrld vmptrst vmread vmwrite vmlaunch
+ *  vmresume vmcall invept invvpid`. The VMX layer registers a handler for each; until then they #UD. */
+export type VmxInstructionTable = Partial<Record<string, Handler>>;

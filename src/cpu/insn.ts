@@ -1,0 +1,17 @@
+// The processor's cached instruction: the decoder's fields plus what the run loop needs to dispatch
+// and chain it. Records live in the decode cache (decode-cache.ts) and are reused until their page is
+// invalidated, so executing an instruction allocates nothing.
+import { DecodedInsn } from '../x86/decoded.js';
+
+export class Insn extends DecodedInsn {
+  /** Index of the handler in the dense dispatch array (dispatch.ts). */
+  op = 0;
+  /** The next instruction of the same block when this one falls through, else null. */
+  next: Insn | null = null;
+  /** EIP of the following instruction (the block is valid for one starting EIP only). */
+  nextEip = 0;
+}
+
+/** A handler: the semantics of one opcode-table row (or one operand-size / register-vs-memory form
+ *  of it). On entry cpu.eip already points past the instruction. */
+export type Handler = (cpu: import('./state.js').Cpu, insn: Insn) => void;

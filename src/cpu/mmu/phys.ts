@@ -1,0 +1,41 @@
+// The one place where a guest-physical address becomes a host-physical one. Every guest-physical
+// access goes through guestToHost(): data and fetch translations installed in the TLB, and the page
+// walk's own PDE/PTE reads and accessed/dirty writes. Outside VMX non-root (or without EPT) it is
+// the identity; the VMX layer installs a second stage (EPT, src/cpu/mmu/ept.ts) in Cpu.secondStage.
+import type { Cpu } from '../state.js';
+
+/** Why a guest-physical address is being accessed (the EPT violation qualification needs it). */
+export const PhysAccess = {
+  READ: 0,
+  WRITE: 1,
+  FETCH: 2,
+  /** Reading a paging-structure entry during a linear-address walk. */
+  WALK_READ: 3,
+  /** Setting accessed/dirty bits in a paging-structure entry. */
+  WALK_WRITE: 4,
+} as const;
+export type PhysAccess = (typeof PhysAccess)[keyof typeof PhysAccess];
+
+/** A second translation stage (EPT). `translate` returns the host-physical address or ends the
+ *  instruction (it throws the run loop's ABORTED sentinel after performing a VM exit). When the final
+ *  translation of a data access is installed in the TLB, `writeDenied` (set by the last translate of
+ *  that address) keeps writes from hitting a page the second stage maps read-only. */
+export interface SecondStage {
+  translate(cpu: Cpu, gpa: number, access: PhysAccess, linear: number, linearValid: boolean): number;
+  readonly writeDenied: boolean;
+}
+
+export function guestToHost(cpu: Cpu, gpa: number, access: PhysAccess, linear: number, linearValid: boolean): number {
+  const s = cpu.secondStage;
+  return s === null ? gpa : s.translate(cpu, gpa, access, linear, linearValid);
+}
+
+/** Reads a host-physical dword (paging structures, descriptor tables go through the TLB instead). */
+export function hostRead32(cpu: Cpu, hpa: number): number {
+  return cpu.mem.read32(hpa);
+}
+
+/** Writes a host-physical dword through PhysicalMemory so decode-cache invalidation sees it. */
+export function hostWrite32(cpu: Cpu, hpa: number, value: number): void {
+  cpu.mem.write32(hpa, value);
+}

@@ -1,0 +1,280 @@
+// The run loop: fetch a block from the decode cache, run it through the generated switch, retire
+// its instructions into virtual time, and between blocks service what `pending` asks for (external
+// interrupts, the STI/MOV SS shadow, TF single-step, HLT, device deadlines, stop requests, VMX).
+// This is the ONE place guest faults (the CpuFault sentinel) are caught and turned into exception
+// delivery; host errors pass through untouched.
+import { AR } from './descriptor.js';
+import { IF, TF } from './eflags.js';
+import { UnsupportedFeature, deliverEvent } from './exceptions.js';
+import { ABORTED, FAULT } from './fault.js';
+import { readEflags } from './flags.js';
+import type { Insn } from './insn.js';
+import { translateFetch } from './memory-access.js';
+import { DecodeCache, decodeOne } from './decode-cache.js';
+import { HANDLERS } from './dispatch.js';
+import { Insn as InsnClass } from './insn.js';
+import { type BlockRunner, makeBlockRunner } from './run-block.js';
+import { type Cpu, Pending, SegSlot } from './state.js';
+import { EventKind, VECTOR_NAMES, Vec } from './vectors.js';
+
+/** Why run() returned. */
+export type StopReason =
+  | { readonly kind: 'stop-requested' }
+  | { readonly kind: 'budget' }
+  | { readonly kind: 'halted-forever'; readonly why: string }
+  | { readonly kind: 'triple-fault'; readonly report: string }
+  | { readonly kind: 'unsupported'; readonly message: string }
+  | { readonly kind: 'breakpoint'; readonly eip: number };
+
+/** Consecutive HLT wake-ups by a device deadline that delivered no interrupt before we call the
+ *  halt permanent (e.g. a periodic timer whose IRQ the PIC masks). */
+const MAX_FRUITLESS_WAKEUPS = 1_000_000;
+/** Blocks run at most this many instructions between looks at the clock and the budget. */
+const MAX_SLICE = 0x3fffffff;
+/** DR6.BS: the #DB was a single-step trap (SDM Vol. 3 §18.2.3). */
+const DR6_BS = 1 << 14;
+
+let runBlock: BlockRunner | null = null;
+
+export class Core {
+  readonly cpu: Cpu;
+  readonly cache: DecodeCache;
+  /** EIPs to stop at (the debugger's breakpoints); checked before each instruction when non-empty. */
+  readonly breakpoints = new Set<number>();
+  private readonly fetchBuf = new Uint8Array(16);
+  private readonly straddle = new InsnClass();
+  private fruitless = 0;
+  /** The icount at which run() last stopped on a breakpoint (so resuming does not stop again). */
+  private bpResume = -1;
+
+  constructor(cpu: Cpu) {
+    this.cpu = cpu;
+    this.cache = new DecodeCache(cpu.mem);
+    runBlock ??= makeBlockRunner(HANDLERS);
+    cpu.mem.onCodeWrite = (frame) => {
+      this.cache.invalidateFrame(frame);
+      cpu.pending |= Pending.CODE_CHANGED;
+    };
+  }
+
+  /** Runs until something stops the processor or `maxInsns` instructions retire. */
+  run(maxInsns: number): StopReason {
+    const cpu = this.cpu;
+    const clock = cpu.clock;
+    let remaining = maxInsns;
+    let step = false;
+    for (;;) {
+      if (cpu.shutdown) return { kind: 'triple-fault', report: `${cpu.shutdownReason}; ${describeState(cpu)}` };
+      if (cpu.pending !== 0 || cpu.halted) {
+        const p = cpu.pending;
+        if (p & Pending.STOP) {
+          cpu.pending &= ~Pending.STOP;
+          return { kind: 'stop-requested' };
+        }
+        if (p & Pending.VMX) {
+          cpu.pending &= ~Pending.VMX;
+          const r = this.guard(() => cpu.vmx.onPending(cpu));
+          if (r) return r;
+          continue;
+        }
+        cpu.pending &= ~Pending.CODE_CHANGED;
+        if (p & Pending.STEP) {
+          cpu.pending &= ~Pending.STEP;
+          step = true;
+        }
+        if ((p & Pending.CHECK_IRQ) !== 0 || cpu.halted) {
+          if (!cpu.inhibitIrq) cpu.pending &= ~Pending.CHECK_IRQ;
+          const r = this.acceptInterrupt();
+          if (r) return r;
+          if (cpu.shutdown) continue;
+        }
+        if (cpu.halted) {
+          const r = this.sleep();
+          if (r) return r;
+          continue;
+        }
+      }
+      if (remaining <= 0) return { kind: 'budget' };
+      const room = clock.nextDeadline - clock.now;
+      if (room <= 0) {
+        clock.advanceTo(clock.now);
+        cpu.pending |= Pending.CHECK_IRQ;
+        continue;
+      }
+      let limit = remaining < room ? remaining : room;
+      if (limit > MAX_SLICE) limit = MAX_SLICE;
+      if (this.breakpoints.size !== 0) {
+        if (this.breakpoints.has(cpu.eip >>> 0) && this.bpResume !== cpu.icount) {
+          this.bpResume = cpu.icount;
+          return { kind: 'breakpoint', eip: cpu.eip >>> 0 };
+        }
+        limit = 1;
+      }
+      const tfBefore = step && (cpu.flags & TF) !== 0;
+      const inhibitBefore = cpu.inhibitIrq;
+      if (step || cpu.csLimit !== 0xffffffff) limit = 1;
+
+      const n = this.executeSome(limit);
+      if (n < 0) {
+        const r = this.handleThrown(-1 - n);
+        if (r) return r;
+        remaining -= -1 - n;
+      } else {
+        cpu.icount += n;
+        clock.now += n;
+        remaining -= n;
+      }
+
+      if (step) {
+        step = false;
+        if (inhibitBefore) {
+          cpu.inhibitIrq = false;
+          cpu.pending |= Pending.CHECK_IRQ;
+        }
+        if (tfBefore && n === 1) {
+          cpu.dr[6] = cpu.dr[6]! | DR6_BS;
+          const r = this.guard(() => deliverEvent(cpu, Vec.DB, EventKind.Exception, 0, false));
+          if (r) return r;
+        }
+        if (cpu.flags & TF) cpu.pending |= Pending.STEP;
+      }
+    }
+  }
+
+  /** Fetches and runs one block (or one instruction); returns the block runner's result. */
+  private executeSome(limit: number): number {
+    const cpu = this.cpu;
+    const eip = cpu.eip;
+    let first: Insn | null;
+    try {
+      if ((cpu.segAr[SegSlot.CS]! & AR.DB) === 0) throw new UnsupportedFeature('16-bit code segment (CS.D = 0)');
+      if (eip >>> 0 > cpu.csLimit) {
+        FAULT.vector = Vec.GP;
+        FAULT.errorCode = 0;
+        FAULT.hasErrorCode = true;
+        throw FAULT;
+      }
+      const lin = (cpu.segBase[SegSlot.CS]! + eip) | 0;
+      let e = cpu.tlb.data[lin >>> 12]!;
+      let phys: number;
+      if ((e & cpu.rMask) === 1) phys = ((e & ~0xfff) | (lin & 0xfff)) >>> 0;
+      else phys = translateFetch(cpu, lin);
+      if (phys >= cpu.memSize) first = null;
+      else first = this.cache.lookup(phys, eip) ?? this.cache.build(phys, eip);
+      if (first === null) first = this.decodeSlow(lin, eip);
+      if (cpu.csLimit !== 0xffffffff && ((first.nextEip - 1) >>> 0) > cpu.csLimit) {
+        FAULT.vector = Vec.GP;
+        FAULT.errorCode = 0;
+        FAULT.hasErrorCode = true;
+        throw FAULT;
+      }
+    } catch (err) {
+      // A fault fetching the first instruction: nothing retired, EIP stays.
+      cpu.thrown = err;
+      cpu.faultInsn = null;
+      return -1;
+    }
+    return runBlock!(cpu, first, limit);
+  }
+
+  /** An instruction straddling two pages (or outside RAM): gather its bytes through the MMU. */
+  private decodeSlow(lin: number, eip: number): Insn {
+    const cpu = this.cpu;
+    const buf = this.fetchBuf;
+    let n = 0;
+    for (; n < 15; n++) {
+      const a = (lin + n) | 0;
+      if (n > 0 && (a & 0xfff) === 0 && this.tryDecode(buf, n, eip)) return this.straddle;
+      const p = translateFetch(cpu, a);
+      buf[n] = cpu.mem.read8(p);
+    }
+    if (!this.tryDecode(buf, 15, eip)) {
+      // Cannot happen: 15 bytes always decode to something other than Truncated.
+      buf.fill(0x0f, 0, 2);
+      this.tryDecode(buf, 15, eip);
+    }
+    return this.straddle;
+  }
+
+  private tryDecode(buf: Uint8Array, len: number, eip: number): boolean {
+    if (!decodeOne(buf, len, eip, this.straddle)) return false;
+    this.straddle.next = null;
+    return true;
+  }
+
+  /** Accounts for `n` retired instructions and handles what the runner caught. */
+  private handleThrown(n: number): StopReason | null {
+    const cpu = this.cpu;
+    cpu.icount += n;
+    cpu.clock.now += n;
+    const t = cpu.thrown;
+    const insn = cpu.faultInsn;
+    cpu.thrown = null;
+    cpu.faultInsn = null;
+    if (t === FAULT) {
+      if (insn !== null) cpu.eip = (insn.nextEip - insn.len) | 0;
+      return this.guard(() => deliverEvent(cpu, FAULT.vector, EventKind.Exception, FAULT.errorCode, FAULT.hasErrorCode));
+    }
+    if (t === ABORTED) return null;
+    if (insn !== null) cpu.eip = (insn.nextEip - insn.len) | 0;
+    if (t instanceof UnsupportedFeature) return { kind: 'unsupported', message: `${t.message} at EIP=${hex8(cpu.eip)}` };
+    throw t;
+  }
+
+  /** Runs processor-internal work that may fault in a way the processor reports (not the guest). */
+  private guard(f: () => void): StopReason | null {
+    try {
+      f();
+      return null;
+    } catch (t) {
+      if (t === ABORTED) return null;
+      if (t instanceof UnsupportedFeature) return { kind: 'unsupported', message: `${t.message} at EIP=${hex8(this.cpu.eip)}` };
+      if (t === FAULT) {
+        // A fault escaping delivery means deliverEvent itself could not cope: treat as shutdown.
+        this.cpu.shutdown = true;
+        this.cpu.shutdownReason = `${VECTOR_NAMES[FAULT.vector] ?? FAULT.vector} during event delivery`;
+        return null;
+      }
+      throw t;
+    }
+  }
+
+  /** Delivers an external interrupt if one is pending and IF allows it (SDM Vol. 3 §6.8.1). */
+  private acceptInterrupt(): StopReason | null {
+    const cpu = this.cpu;
+    if ((cpu.flags & IF) === 0 || cpu.inhibitIrq || !cpu.intc.hasInterrupt()) return null;
+    if (cpu.nonRoot && cpu.vmx.onExternalInterrupt(cpu)) return null;
+    const vector = cpu.intc.acknowledge();
+    cpu.halted = false;
+    this.fruitless = 0;
+    return this.guard(() => deliverEvent(cpu, vector, EventKind.External, 0, false));
+  }
+
+  /** HLT: sleep until the next device deadline (virtual time jumps; no instructions retire). */
+  private sleep(): StopReason | null {
+    const cpu = this.cpu;
+    const clock = cpu.clock;
+    if ((cpu.flags & IF) === 0) return { kind: 'halted-forever', why: 'halted with interrupts disabled (IF=0)' };
+    if (clock.nextDeadline === Infinity) return { kind: 'halted-forever', why: 'halted with no interrupt pending and no timer armed' };
+    if (++this.fruitless > MAX_FRUITLESS_WAKEUPS) {
+      return { kind: 'halted-forever', why: `halted: ${MAX_FRUITLESS_WAKEUPS} timer deadlines passed without an interrupt reaching the processor` };
+    }
+    const t = clock.nextDeadline;
+    cpu.cycleBias += t - clock.now;
+    clock.advanceTo(t);
+    cpu.pending |= Pending.CHECK_IRQ;
+    return null;
+  }
+}
+
+function hex8(v: number): string {
+  return (v >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Everything the triple-fault report shows. */
+export function describeState(cpu: Cpu): string {
+  return (
+    `EIP=${hex8(cpu.eip)} EFLAGS=${hex8(readEflags(cpu))} CPL=${cpu.cpl} CR0=${hex8(cpu.cr0)} ` +
+    `CR2=${hex8(cpu.cr2)} CR3=${hex8(cpu.cr3)} ESP=${hex8(cpu.regs[4]!)}`
+  );
+}
