@@ -8,6 +8,7 @@ import { DecodeStatus, DecodedInsn } from '../x86/decoded.js';
 import { decode } from '../x86/decoder.js';
 import { PAGE_SHIFT, PAGE_SIZE, type PhysicalMemory } from '../machine/memory.js';
 import { OP_TOO_LONG, OP_UD, ROW_FLAGS, RowFlag, opOf } from './dispatch.js';
+
 import { Insn } from './insn.js';
 
 /** Longest block built (keeps one block's cost bounded for the decoder). */
@@ -42,8 +43,7 @@ export function fillInsn(insn: Insn, d: DecodedInsn, nextEip: number): void {
   insn.opcode = d.opcode;
   insn.nextEip = nextEip | 0;
   insn.next = null;
-  if (d.status === DecodeStatus.Ok) insn.op = opOf(d.entry, d.mod !== 3, d.opSize);
-  else if (d.status === DecodeStatus.Unsupported) insn.op = OP_UD;
+  if (d.status === DecodeStatus.Ok || d.status === DecodeStatus.Unsupported) insn.op = opOf(d.entry, d.mod !== 3, d.opSize);
   else insn.op = d.len > 15 ? OP_TOO_LONG : OP_UD;
 }
 
@@ -90,7 +90,7 @@ export class DecodeCache {
     for (let n = 0; n < MAX_BLOCK && at < pageEnd; n++) {
       decode(u8, at, pageEnd, scratch);
       if (scratch.status === DecodeStatus.Truncated) break;
-      const flags = scratch.status === DecodeStatus.Ok ? ROW_FLAGS[scratch.entry]! : RowFlag.ENDS_BLOCK;
+      const flags = scratch.status <= DecodeStatus.Unsupported ? ROW_FLAGS[scratch.entry]! : RowFlag.ENDS_BLOCK;
       if (flags & RowFlag.ALONE && prev !== null) break;
       const insn = new Insn();
       fillInsn(insn, scratch, e + scratch.len);

@@ -78,6 +78,10 @@ export const RowFlag = {
 } as const;
 export const ROW_FLAGS = new Uint8Array(OPCODES.length);
 
+/** Rows the decoder's subset (issue 2) marks unsupported that this processor implements anyway,
+ *  because the exceptions they raise are required (issue 3: #BR needs BOUND, #DB from ICEBP). */
+const BEYOND_SUBSET = new Set(['bound_Gv_M', 'int1']);
+
 /** Rows that need the processor's undivided attention besides the privileged/sensitive/io/vmx
  *  classes of the table: time, identification, traps and faults by design. */
 const ALONE_EXTRA = new Set(['cpuid', 'rdtsc', 'pause', 'int3', 'into', 'int_Ib', 'ud2', 'hlt']);
@@ -117,9 +121,11 @@ function build(): void {
     if (!row.supported) flags |= RowFlag.ENDS_BLOCK;
     ROW_FLAGS[i] = flags;
 
+    const beyond = !row.supported && BEYOND_SUBSET.has(row.name);
+    if (beyond) ROW_FLAGS[i] = RowFlag.ENDS_BLOCK | RowFlag.ALONE;
     for (let form = 0; form < 4; form++) {
       let h: Handler | undefined;
-      if (!row.supported) h = undefinedOpcode;
+      if (!row.supported && !beyond) h = undefinedOpcode;
       else if (cls & InsnClass.Vmx) h = vmxInstruction;
       else {
         const [full, rm, sz] = FORM_SUFFIXES[form]!;
@@ -146,5 +152,6 @@ build();
 
 /** The op for a decoded row in its form. */
 export function opOf(row: number, memForm: boolean, opSize: number): number {
+  // Unsupported rows map to OP_UD here unless the processor implements them (BEYOND_SUBSET).
   return ROW_OPS[row * 4 + (memForm && ROW_HAS_RM[row] ? FORM_MEM : 0) + (opSize === 2 ? FORM_16 : 0)]!;
 }

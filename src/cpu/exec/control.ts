@@ -6,7 +6,7 @@ import { AR, SysType, arFromHigh, dplOf, limitFromDesc } from '../descriptor.js'
 import { NT, RF, VM } from '../eflags.js';
 import { UnsupportedFeature, deliverOnce } from '../exceptions.js';
 import { getOF, getZF, readEflags, testCond } from '../flags.js';
-import { raiseGP, raiseNP } from '../fault.js';
+import { raise, raiseGP, raiseNP } from '../fault.js';
 import { read16, read32, write16, write32 } from '../memory-access.js';
 import type { Handler, Insn } from '../insn.js';
 import {
@@ -247,6 +247,28 @@ const iretd: Handler = (cpu, insn) => {
 
 const int_Ib: Handler = (cpu, insn) => deliverOnce(cpu, insn.imm & 0xff, EventKind.SoftwareInt, 0, false);
 const int3: Handler = (cpu) => deliverOnce(cpu, Vec.BP, EventKind.SoftwareException, 0, false);
+/** INT1 (ICEBP, F1): #DB as a privileged software exception: a trap, no gate-DPL check. */
+const int1: Handler = (cpu) => deliverOnce(cpu, Vec.DB, EventKind.PrivSoftwareException, 0, false);
+
+/** BOUND: #BR (a fault) when the signed index is outside [lower, upper] (SDM BOUND). */
+const bound: Handler = (cpu, insn) => {
+  const size = insn.opSize;
+  const lin = linR(cpu, insn, 2 * size);
+  let idx: number;
+  let lo: number;
+  let hi: number;
+  if (size === 4) {
+    idx = cpu.regs[insn.reg]!;
+    lo = read32(cpu, lin);
+    hi = read32(cpu, (lin + 4) | 0);
+  } else {
+    idx = (cpu.regs[insn.reg]! << 16) >> 16;
+    lo = (read16(cpu, lin) << 16) >> 16;
+    hi = (read16(cpu, (lin + 2) | 0) << 16) >> 16;
+  }
+  if (idx < lo || idx > hi) raise(Vec.BR);
+};
+
 const into: Handler = (cpu) => {
   if (getOF(cpu) !== 0) deliverOnce(cpu, Vec.OF, EventKind.SoftwareException, 0, false);
 };
@@ -278,6 +300,8 @@ export const CONTROL_HANDLERS: Record<string, Handler> = {
   'int_Ib': int_Ib,
   'int3': int3,
   'into': into,
+  'int1': int1,
+  'bound_Gv_M': bound,
   'iret': iretd,
 };
 
