@@ -71,3 +71,10 @@ export function vmxErrorName(n: number): string | undefined {
   for (const [name, v] of Object.entries(VMX_ERROR)) if (v === n) return name;
   return undefined;
 }
+
+/** VMX-abort indicator values (SDM §28.7; Linux VMX_ABORT_*): written at VMCS offset 4 before shutdown. */
+export const VMX_ABORT = {
+  SAVE_GUEST_MSR_FAIL: 1,
+  LOAD_HOST_PDPTE_FAIL: 2,
+  LOAD_HOST_MSR_FAIL: 4,
+} as const;

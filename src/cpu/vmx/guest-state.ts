@@ -3,7 +3,6 @@
 // writing the exit-information fields (§28.2). Written against VmxRegisterFile, which the CPU's state
 // object satisfies structurally; what the register file does not hold travels in GuestExtras.
 
-import { CR0 } from './capabilities.js';
 import { VM_ENTRY, VM_EXIT } from './controls.js';
 import { EXIT_REASON, EXIT_REASON_FAILED_VMENTRY } from './exit-reasons.js';
 import { GuestSeg, VMCS, guestArField, guestBaseField, guestLimitField, guestSelectorField } from './fields.js';
@@ -241,7 +240,3 @@ export function isTrapLikeExit(basicReason: number): boolean {
   return basicReason === EXIT_REASON.MONITOR_TRAP_FLAG || basicReason === EXIT_REASON.TPR_BELOW_THRESHOLD || basicReason === EXIT_REASON.APIC_WRITE || basicReason === EXIT_REASON.EOI_INDUCED;
 }
 
-/** CR0 the way the processor holds it: ET is hardwired to 1. */
-export function withEt(cr0: number): number {
-  return (cr0 | CR0.ET) | 0;
-}
