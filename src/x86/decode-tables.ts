@@ -50,7 +50,8 @@ const PSEL: Readonly<Record<Encoding['prefix'], readonly number[]>> = {
   any: [0, 1, 2, 3], NP: [0], '66': [1], F3: [2], F2: [3],
 };
 
-function specificity(e: Encoding): number {
+/** How constrained an encoding is: when several rows match the same bytes, the most specific wins. */
+export function specificity(e: Encoding): number {
   return (e.plusReg ? 0 : 32) + (e.rm >= 0 ? 16 : 0) + (e.prefix !== 'any' ? 8 : 0) + (e.reg >= 0 ? 4 : 0) + (e.mod !== 'any' ? 2 : 0);
 }
 

@@ -45,12 +45,16 @@ u('F3 0F B8 /r', 'popcnt Gv,Ev');
 u('0F 0D /0 mem', 'prefetch M');
 u('0F 0D /1 mem', 'prefetchw M');
 u('0F 0D /2 mem', 'prefetchwt1 M');
-for (const n of [3, 4, 5, 6, 7]) u(`0F 0D /${n} mem`, 'prefetch M');
+u('0F 0D /3 mem', 'prefetchw M');
+for (const n of [4, 5, 6, 7]) u(`0F 0D /${n} mem`, 'prefetch M');
 u('0F 0D /r reg', 'reservednop Ev,Gv');
 u('0F 18 /0 mem', 'prefetchnta M');
 u('0F 18 /1 mem', 'prefetcht0 M');
 u('0F 18 /2 mem', 'prefetcht1 M');
 u('0F 18 /3 mem', 'prefetcht2 M');
+u('0F 18 /6 mem', 'prefetchit1 M');
+u('0F 18 /7 mem', 'prefetchit0 M');
+u('NP 0F 1C /0 mem', 'cldemote M');
 // The rest of 0F 18-1F is the "reserved NOP" space (hint instructions; NOP on processors that
 // do not define them). Only 0F 1F /0 is the documented multi-byte NOP (supported, opcodes.ts).
 u(['0F 18 /r'], 'reservednop Ev,Gv');
