@@ -3,12 +3,13 @@
 // accessed/dirty flags, and the EPTP checks.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { PhysicalMemory } from '../../../src/machine/memory.js';
-import { EPTE, EptAccess, EptStatus, EptWalkResult, eptTranslate, eptpValid } from '../../../src/cpu/mmu/ept.js';
+import { EptAccess, EptStatus, EptWalkResult, eptTranslate, eptpValid } from '../../../src/cpu/mmu/ept.js';
+import { EPTE, makeEptp } from '../../../src/cpu/vmx/ept-format.js';
 import { EPT_VIOLATION as Q } from '../../../src/cpu/vmx/qualification.js';
 
 const PML4 = 0x10000, PDPT = 0x11000, PD = 0x12000, PT = 0x13000;
 const WB = 6;
-const EPTP = PML4 | (3 << 3) | WB; // walk length 4, WB
+const EPTP = makeEptp(PML4, WB); // walk length 4, WB
 const EPTP_AD = EPTP | (1 << 6);
 const RWX = 7;
 const LEAF = RWX | (WB << 3); // leaf: RWX, memory type WB
@@ -177,6 +178,10 @@ describe('EPT accessed and dirty flags', () => {
 });
 
 describe('EPTP checks', () => {
+  it('makeEptp builds memory type, walk length 4 and the A/D bit (SDM Table 25-9)', () => {
+    expect(EPTP).toBe(PML4 | 0x1e);
+    expect(makeEptp(PML4, WB, true)).toBe(PML4 | 0x5e);
+  });
   it('accepts WB and UC with walk length 4, with or without A/D', () => {
     expect(eptpValid(EPTP, 0)).toBe(true);
     expect(eptpValid(EPTP_AD, 0)).toBe(true);
