@@ -43,6 +43,11 @@ export function fillInsn(insn: Insn, d: DecodedInsn, nextEip: number): void {
   insn.opcode = d.opcode;
   insn.nextEip = nextEip | 0;
   insn.next = null;
+  insn.alone = false;
+  insn.c0 = null;
+  insn.c0Gen = -1;
+  insn.c1 = null;
+  insn.c1Gen = -1;
   if (d.status === DecodeStatus.Ok || d.status === DecodeStatus.Unsupported) insn.op = opOf(d.entry, d.mod !== 3, d.opSize);
   else insn.op = d.len > 15 ? OP_TOO_LONG : OP_UD;
 }
@@ -102,6 +107,7 @@ export class DecodeCache {
       if (flags & RowFlag.ENDS_BLOCK) break;
     }
     if (first === null) return null;
+    first.alone = (ROW_FLAGS[first.entry]! & RowFlag.ALONE) !== 0 && first.status <= DecodeStatus.Unsupported;
     let page = this.pages[frame];
     if (page === undefined) {
       page = new CodePage();

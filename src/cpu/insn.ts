@@ -10,6 +10,17 @@ export class Insn extends DecodedInsn {
   next: Insn | null = null;
   /** EIP of the following instruction (the block is valid for one starting EIP only). */
   nextEip = 0;
+  /** First instruction of a block: it must run alone (dispatch.ts RowFlag.ALONE), so no chain may
+   *  lead into it (the run loop syncs the clock before it). */
+  alone = false;
+  // Last instruction of a block: up to two chained successor blocks, each valid for one EIP and
+  // one Cpu.codeGen (run-block.ts). Conditional branches use both.
+  c0: Insn | null = null;
+  c0Eip = 0;
+  c0Gen = -1;
+  c1: Insn | null = null;
+  c1Eip = 0;
+  c1Gen = -1;
 }
 
 /** A handler: the semantics of one opcode-table row (or one operand-size / register-vs-memory form

@@ -6,8 +6,10 @@ import type { Handler, Insn } from './insn.js';
 import type { Cpu } from './state.js';
 
 /**
- * Executes the chain of instructions from `first` (a block of the decode cache) until the block
- * ends, `limit` instructions retired, or something set cpu.pending. Returns the number retired;
+ * Executes instructions from `first` (a block of the decode cache), following the block chains
+ * (successor blocks cached on a block's last instruction, valid for one EIP and Cpu.codeGen) until
+ * a successor is not chained (cpu.chainFrom = that last instruction, for the run loop to link),
+ * `limit` instructions retired, or something set cpu.pending. Returns the number retired;
  * when a handler throws, returns -1 - (number retired before it) with the thrown value in
  * cpu.thrown and the instruction in cpu.faultInsn.
  */
@@ -29,8 +31,18 @@ return function runBlock(cpu, insn, limit) {
       switch (insn.op) {
 ${cases}      }
       n++;
-      insn = insn.next;
-    } while (insn !== null && n < limit && cpu.pending === 0);
+      let nx = insn.next;
+      if (nx === null) {
+        const eip = cpu.eip;
+        if (insn.c0Eip === eip && insn.c0Gen === cpu.codeGen) nx = insn.c0;
+        else if (insn.c1Eip === eip && insn.c1Gen === cpu.codeGen) nx = insn.c1;
+        else {
+          cpu.chainFrom = insn;
+          break;
+        }
+      }
+      insn = nx;
+    } while (n < limit && cpu.pending === 0);
   } catch (e) {
     cpu.thrown = e;
     cpu.faultInsn = insn;

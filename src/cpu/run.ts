@@ -53,6 +53,7 @@ export class Core {
     runBlock ??= makeBlockRunner(HANDLERS);
     cpu.mem.onCodeWrite = (frame) => {
       this.cache.invalidateFrame(frame);
+      cpu.codeGen++;
       cpu.pending |= Pending.CODE_CHANGED;
     };
   }
@@ -162,6 +163,7 @@ export class Core {
       if (phys >= cpu.memSize) first = null;
       else first = this.cache.lookup(phys, eip) ?? this.cache.build(phys, eip);
       if (first === null) first = this.decodeSlow(lin, eip);
+      else this.link(first, eip);
       if (cpu.csLimit !== 0xffffffff && ((first.nextEip - 1) >>> 0) > cpu.csLimit) {
         FAULT.vector = Vec.GP;
         FAULT.errorCode = 0;
@@ -175,6 +177,23 @@ export class Core {
       return -1;
     }
     return runBlock!(cpu, first, limit);
+  }
+
+  /** Chains `first` (the block just looked up for `eip`) to the block end that missed it. */
+  private link(first: Insn, eip: number): void {
+    const cpu = this.cpu;
+    const from = cpu.chainFrom;
+    cpu.chainFrom = null;
+    if (from === null || first.alone || cpu.csLimit !== 0xffffffff) return;
+    if (from.c0Gen !== cpu.codeGen || from.c0Eip === eip) {
+      from.c0 = first;
+      from.c0Eip = eip;
+      from.c0Gen = cpu.codeGen;
+    } else {
+      from.c1 = first;
+      from.c1Eip = eip;
+      from.c1Gen = cpu.codeGen;
+    }
   }
 
   /** An instruction straddling two pages (or outside RAM): gather its bytes through the MMU. */

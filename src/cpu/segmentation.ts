@@ -57,7 +57,10 @@ export function setSegmentFromDesc(cpu: Cpu, s: number, sel: number): void {
 
 export function refreshSegChecks(cpu: Cpu, s: number): void {
   if (s > SegSlot.GS) return;
-  if (s === SegSlot.CS) cpu.csLimit = cpu.segLimit[s]! >>> 0;
+  if (s === SegSlot.CS) {
+    cpu.csLimit = cpu.segLimit[s]! >>> 0;
+    cpu.codeGen++;
+  }
   const ar = cpu.segAr[s]!;
   const code = (ar & AR.CODE) !== 0;
   const flat =
@@ -72,6 +75,7 @@ export function refreshSegChecks(cpu: Cpu, s: number): void {
 /** Recomputes everything derived from CPL, CR0.AM and EFLAGS.AC. Call after any of them changes. */
 export function setCpl(cpu: Cpu, cpl: number): void {
   cpu.cpl = cpl;
+  cpu.codeGen++;
   const user = cpl === 3;
   cpu.rMask = user ? TlbMask.READ_USER : TlbMask.READ_SUP;
   cpu.wMask = user ? TlbMask.WRITE_USER : TlbMask.WRITE_SUP;

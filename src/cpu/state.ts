@@ -115,6 +115,11 @@ export class Cpu {
   /** Set by the block runner when a handler throws: what was thrown and by which instruction. */
   thrown: unknown = null;
   faultInsn: Insn | null = null;
+  /** Bumped whenever a cached block chain may have become stale: TLB flushes, decoded code
+   *  invalidated, CS or CPL changes (run-block.ts follows a chain only while it matches). */
+  codeGen = 0;
+  /** The last instruction of a block whose successor was not chained (the run loop links it). */
+  chainFrom: Insn | null = null;
   /** Instructions retired since reset (an integer-valued float64). */
   icount = 0;
   /** Virtual cycles not accounted for by instructions (modelled costs, HLT sleeps). */
@@ -156,5 +161,8 @@ export class Cpu {
     this.io = io;
     this.clock = clock;
     this.intc = intc;
+    this.tlb.onFlush = () => {
+      this.codeGen++;
+    };
   }
 }

@@ -46,6 +46,9 @@ export class Tlb {
   /** The current context's entries (the hit path reads this directly). */
   data: Int32Array;
   tag = 0;
+  /** Called after every flush and tag switch: the run loop's block chains cache translations of
+   *  their successors and must be re-validated (state.ts Cpu.codeGen). */
+  onFlush: () => void = () => {};
   private current: TlbContext;
   private readonly contexts: TlbContext[] = [];
   private useClock = 0;
@@ -69,6 +72,7 @@ export class Tlb {
   /** Switches to the entries tagged `tag` (VPID), creating or recycling a context. */
   setTag(tag: number): void {
     if (tag === this.tag) return;
+    this.onFlush();
     let ctx = this.contexts.find((c) => c.tag === tag);
     if (!ctx) {
       if (this.contexts.length < MAX_CONTEXTS) {
@@ -88,27 +92,32 @@ export class Tlb {
 
   /** INVLPG / single-page invalidation in the current context (global entries too, SDM §4.10.4.1). */
   flushPage(linear: number): void {
+    this.onFlush();
     this.current.data[linear >>> 12] = 0;
   }
 
   /** MOV CR3: drops the current context's non-global entries (SDM §4.10.4.1). */
   flushNonGlobal(): void {
+    this.onFlush();
     clear(this.current, true);
   }
 
   /** Drops every entry of the current context, global ones included (CR4.PGE/PSE/CR0.PG changes). */
   flushCurrent(): void {
+    this.onFlush();
     clear(this.current, false);
   }
 
   /** Drops every entry tagged `tag` (INVVPID single-context). */
   flushTag(tag: number): void {
+    this.onFlush();
     const ctx = this.contexts.find((c) => c.tag === tag);
     if (ctx) clear(ctx, false);
   }
 
   /** Drops everything, every tag (INVVPID all-context, INVEPT, VMXON...). */
   flushAll(): void {
+    this.onFlush();
     for (const ctx of this.contexts) clear(ctx, false);
   }
 }
