@@ -168,7 +168,7 @@ export function cr3StoreExits(c: InterceptControls): boolean {
 // ------------------------------------------------------------------ instructions (§26.1.2, §26.1.3)
 
 /** Instructions that can exit, each with its exit reason and the control that decides. */
-export const Intercept = {
+export const InsnIntercept = {
   CPUID: 0,
   GETSEC: 1,
   INVD: 2,
@@ -188,12 +188,12 @@ export const Intercept = {
   /** LLDT, LTR, SLDT, STR. */
   LDTR_TR: 15,
 } as const;
-export type Intercept = (typeof Intercept)[keyof typeof Intercept];
+export type InsnIntercept = (typeof InsnIntercept)[keyof typeof InsnIntercept];
 
 const ALWAYS = 0;
 const PROC = 1;
 const PROC2 = 2;
-/** [exit reason, which control word (ALWAYS/PROC/PROC2), control bit] per Intercept. */
+/** [exit reason, which control word (ALWAYS/PROC/PROC2), control bit] per InsnIntercept. */
 const INTERCEPTS: readonly (readonly [number, number, number])[] = [
   [EXIT_REASON.CPUID, ALWAYS, 0],
   [EXIT_REASON.GETSEC, ALWAYS, 0],
@@ -214,7 +214,7 @@ const INTERCEPTS: readonly (readonly [number, number, number])[] = [
 ];
 
 /** Does this instruction exit under the loaded controls? (CPUID, GETSEC, INVD, XSETBV always do.) */
-export function instructionExits(c: InterceptControls, what: Intercept): boolean {
+export function instructionExits(c: InterceptControls, what: InsnIntercept): boolean {
   const row = INTERCEPTS[what]!;
   switch (row[1]) {
     case ALWAYS: return true;
@@ -224,7 +224,7 @@ export function instructionExits(c: InterceptControls, what: Intercept): boolean
 }
 
 /** The basic exit reason an intercepted instruction reports. */
-export function interceptExitReason(what: Intercept): number {
+export function interceptExitReason(what: InsnIntercept): number {
   return INTERCEPTS[what]![0];
 }
 

@@ -8,7 +8,7 @@ import { EXIT_REASON } from '../../../src/cpu/vmx/exit-reasons.js';
 import { VMCS } from '../../../src/cpu/vmx/fields.js';
 import {
   InterceptControls,
-  Intercept,
+  InsnIntercept,
   cltsExits,
   cltsResult,
   cr3LoadExits,
@@ -218,21 +218,21 @@ describe('CR0/CR4 guest/host masks and read shadows (cr_shadowing)', () => {
 
 describe('instruction intercepts (insn_intercept)', () => {
   it('CPUID, INVD, XSETBV, GETSEC always exit', () => {
-    for (const i of [Intercept.CPUID, Intercept.INVD, Intercept.XSETBV, Intercept.GETSEC]) expect(instructionExits(c, i)).toBe(true);
-    expect(interceptExitReason(Intercept.CPUID)).toBe(10);
-    expect(interceptExitReason(Intercept.INVD)).toBe(13);
+    for (const i of [InsnIntercept.CPUID, InsnIntercept.INVD, InsnIntercept.XSETBV, InsnIntercept.GETSEC]) expect(instructionExits(c, i)).toBe(true);
+    expect(interceptExitReason(InsnIntercept.CPUID)).toBe(10);
+    expect(interceptExitReason(InsnIntercept.INVD)).toBe(13);
   });
 
   it('each controlled instruction exits with its reason only when its control is set', () => {
-    const rows: [Intercept, 'proc' | 'proc2', number, number][] = [
-      [Intercept.HLT, 'proc', CPU_BASED.HLT_EXITING, EXIT_REASON.HLT],
-      [Intercept.INVLPG, 'proc', CPU_BASED.INVLPG_EXITING, EXIT_REASON.INVLPG],
-      [Intercept.RDTSC, 'proc', CPU_BASED.RDTSC_EXITING, EXIT_REASON.RDTSC],
-      [Intercept.MOV_DR, 'proc', CPU_BASED.MOV_DR_EXITING, EXIT_REASON.DR_ACCESS],
-      [Intercept.PAUSE, 'proc', CPU_BASED.PAUSE_EXITING, EXIT_REASON.PAUSE],
-      [Intercept.WBINVD, 'proc2', SECONDARY_EXEC.WBINVD_EXITING, EXIT_REASON.WBINVD],
-      [Intercept.GDTR_IDTR, 'proc2', SECONDARY_EXEC.DESC, EXIT_REASON.GDTR_IDTR],
-      [Intercept.LDTR_TR, 'proc2', SECONDARY_EXEC.DESC, EXIT_REASON.LDTR_TR],
+    const rows: [InsnIntercept, 'proc' | 'proc2', number, number][] = [
+      [InsnIntercept.HLT, 'proc', CPU_BASED.HLT_EXITING, EXIT_REASON.HLT],
+      [InsnIntercept.INVLPG, 'proc', CPU_BASED.INVLPG_EXITING, EXIT_REASON.INVLPG],
+      [InsnIntercept.RDTSC, 'proc', CPU_BASED.RDTSC_EXITING, EXIT_REASON.RDTSC],
+      [InsnIntercept.MOV_DR, 'proc', CPU_BASED.MOV_DR_EXITING, EXIT_REASON.DR_ACCESS],
+      [InsnIntercept.PAUSE, 'proc', CPU_BASED.PAUSE_EXITING, EXIT_REASON.PAUSE],
+      [InsnIntercept.WBINVD, 'proc2', SECONDARY_EXEC.WBINVD_EXITING, EXIT_REASON.WBINVD],
+      [InsnIntercept.GDTR_IDTR, 'proc2', SECONDARY_EXEC.DESC, EXIT_REASON.GDTR_IDTR],
+      [InsnIntercept.LDTR_TR, 'proc2', SECONDARY_EXEC.DESC, EXIT_REASON.LDTR_TR],
     ];
     for (const [what, word, bit, reason] of rows) {
       const k = new InterceptControls();
