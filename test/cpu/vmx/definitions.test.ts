@@ -194,3 +194,12 @@ describe('VM-instruction errors', () => {
     expect(vmxErrorName(26)).toBe('ENTRY_EVENTS_BLOCKED_BY_MOV_SS');
   });
 });
+
+describe('agreement with the processor', () => {
+  it('CR4_FIXED1 is exactly the CR4 bits the CPU implements; IA32_FEATURE_CONTROL allows VMXON', async () => {
+    const { CR4_VALID } = await import('../../../src/cpu/control-regs.js');
+    const { FEATURE_CONTROL_VALUE } = await import('../../../src/cpu/msr.js');
+    expect(caps.cr4Fixed1 >>> 0).toBe(CR4_VALID >>> 0);
+    expect(FEATURE_CONTROL_VALUE & 0x5).toBe(0x5);
+  });
+});
