@@ -4,6 +4,7 @@
 // an event, and exposes counters. Everything else in cpu/ is internal.
 import type { IoBus } from '../machine/io-bus.js';
 import type { PhysicalMemory } from '../machine/memory.js';
+import { registerProcessorInternals } from './debug-access.js';
 import { installArchitecturalMsrs } from './msr.js';
 import { Core, type StopReason } from './run.js';
 import { refreshSegChecks, setCpl } from './segmentation.js';
@@ -82,7 +83,7 @@ export function createProcessor(board: ProcessorBoard): Processor {
   const cpu = new Cpu(board.memory, board.bus, board.clock, board.interruptController);
   installArchitecturalMsrs(cpu);
   const core = new Core(cpu);
-  return {
+  const processor: Processor = {
     setState: (s) => applyState(cpu, s),
     run: (max) => core.run(max),
     requestStop: () => {
@@ -101,6 +102,8 @@ export function createProcessor(board: ProcessorBoard): Processor {
       return cpu.eip >>> 0;
     },
   };
+  registerProcessorInternals(processor, core);
+  return processor;
 }
 
 function applyState(cpu: Cpu, s: CpuStartState): void {

@@ -44,6 +44,8 @@ export interface NativeMachine {
   readonly board: Board;
   readonly processor: Processor;
   run(): NativeRunResult;
+  /** Hands buffered console bytes to `onConsole` now (the debugger runs `processor` itself). */
+  flushConsole(): void;
 }
 
 /** Builds the board, loads the image (ImageError on a bad one) and sets the start state. */
@@ -106,7 +108,7 @@ export function prepareNative(image: Uint8Array, opts: NativeRunOptions): Native
       cycles: board.clock.now,
     };
   };
-  return { board, processor: proc, run };
+  return { board, processor: proc, run, flushConsole: flush };
 }
 
 /** Loads and runs `image` natively until it exits, faults, halts for good or runs out of budget. */
