@@ -19,8 +19,6 @@ export const OPC_KEY_SHIFT = 20;
 export const OPC_MODRM = 1 << 29;
 export const OPC_SPECIAL = 1 << 30;
 
-/** Row index per selection slot, -1 = no instruction. */
-export let SUB: Int16Array = new Int16Array(0);
 
 /** Per row: bits 0-3 ImmKind, bit 4 lockable, bit 5 unsupported, bit 6 ModRM.mod ignored (MOV
  *  CR/DR: always a register), bit 7 has a condition code, bits 8-11 the condition code. */
@@ -69,7 +67,7 @@ function matches(e: Encoding, key: number): boolean {
   return true;
 }
 
-function build(): void {
+function build(): Int16Array {
   const byIdx = new Map<number, Array<{ row: number; enc: Encoding }>>();
   OPCODES.forEach((row: OpcodeRow, ri) => {
     const rd = row.operands.some((f) => f === 'Cd' || f === 'Dd');
@@ -121,9 +119,10 @@ function build(): void {
     for (let key = 0; key <= mask; key++) sub.push(slots[key] ?? -1);
     OPC[idx] = off | (mask << OPC_KEY_SHIFT) | (modrm ? OPC_MODRM : 0);
   }
-  SUB = Int16Array.from(sub);
   for (const b of [0xc4, 0xc5, 0x62, 0x8f]) OPC[b] = (OPC[b] ?? 0) | OPC_SPECIAL;
   OPC[0x10f] = OPC_MODRM | OPC_SPECIAL; // 0F 0F: 3DNow!, selected by the imm8 suffix
+  return Int16Array.from(sub);
 }
 
-build();
+/** Row index per selection slot, -1 = no instruction. */
+export const SUB: Int16Array = build();

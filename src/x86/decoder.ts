@@ -49,12 +49,16 @@ const scratch = new Uint8Array(FAST_WINDOW);
  * Decodes the instruction at `bytes[start]` into `out`, reading only `bytes[start .. limit)`.
  */
 export function decode(bytes: Uint8Array, start: number, limit: number, out: DecodedInsn): void {
-  if (limit - start >= FAST_WINDOW) {
-    decodeAt(bytes, start, out);
+  if (limit - start < FAST_WINDOW) {
+    decodeNearLimit(bytes, start, limit, out);
     return;
   }
-  // Near the end of the buffer: decode from a zero-padded copy, then anything that needed a byte
-  // beyond `limit` (valid or not) is Truncated, unless it already ran past 15 bytes.
+  decodeAt(bytes, start, out);
+}
+
+/** Near the end of the buffer: decode from a zero-padded copy; anything that needed a byte at or
+ *  past `limit` (valid or not) is Truncated, unless it already ran past 15 bytes. */
+function decodeNearLimit(bytes: Uint8Array, start: number, limit: number, out: DecodedInsn): void {
   const avail = limit > start ? limit - start : 0;
   for (let i = 0; i < FAST_WINDOW; i++) scratch[i] = i < avail ? (bytes[start + i] ?? 0) : 0;
   decodeAt(scratch, 0, out);
