@@ -134,10 +134,13 @@ timer_start:
     pop eax
     ret
 
-; void timer_rearm(void): the next one-shot (PV); nothing for the periodic PIT.
+; void timer_rearm(void): the next one-shot (PV); nothing for the periodic PIT, nor after
+; timer_stop().
 timer_rearm:
     test dword [pv_features], PV_F_TIMER
     jz .out
+    cmp dword [timer_period_us], 0
+    je .out
     push eax
     push dword 0
     push dword 0

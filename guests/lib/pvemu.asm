@@ -4,6 +4,8 @@
 ; entry hands it to pvemu_try(), which carries out the hypercall exactly as docs/hypercalls.md
 ; specifies (through the hardware: UART, PIT one-shot, PIC, port 0xF4), sets EAX and skips the
 ; 3-byte VMCALL. It pretends the VM has PVEMU_MEM bytes of RAM for the EPERM/EFAULT checks.
+; SET_TIMER uses PIT channel 0 in mode 0, so a guest must not run the PIT itself while a PV
+; one-shot is armed (a real hypervisor keeps the two apart).
 global pvemu_init, pvemu_try, pvemu_on
 %include "guest.inc"
 

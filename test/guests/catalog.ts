@@ -98,6 +98,7 @@ export const guestRuns: readonly GuestRun[] = [
   run({ name: 'exceptions', qemuQuirks: EXCEPTIONS_QUIRKS }),
   run({ name: 'paging' }),
   run({ name: 'strings' }),
+  run({ name: 'timer' }),
 ];
 
 export function guestRun(id: string): GuestRun {
