@@ -99,6 +99,7 @@ export const guestRuns: readonly GuestRun[] = [
   run({ name: 'paging' }),
   run({ name: 'strings' }),
   run({ name: 'timer' }),
+  run({ name: 'ioperm' }),
 ];
 
 export function guestRun(id: string): GuestRun {
