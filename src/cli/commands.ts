@@ -1,8 +1,10 @@
 // The list of subcommands. Each lives in its own file and registers itself on the program.
 import type { Command } from 'commander';
+import { registerDisasm } from './disasm.js';
 import { registerRun } from './run.js';
 
 export function registerCommands(program: Command): void {
   registerRun(program);
+  registerDisasm(program);
   // Subcommands are added here as they land: run, disasm, debug, bench.
 }

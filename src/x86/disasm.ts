@@ -72,7 +72,8 @@ function needsSize(row: OpcodeRow, m: MemOperand): boolean {
 function operandText(o: Operand, row: OpcodeRow, opSize: number): string {
   switch (o.kind) {
     case 'reg': return o.name;
-    case 'imm': return hx(o.value);
+    // 66 68 iw: NASM needs `push word imm` (a bare `push imm` is the 32-bit push).
+    case 'imm': return (row.name === 'push_Iz' && opSize === 2 ? 'word ' : '') + hx(o.value);
     case 'rel': return hx(o.target);
     case 'far': return `${hx(o.sel)}:${hx(o.off)}`;
     case 'mem': return memText(o, needsSize(row, o));
@@ -118,7 +119,7 @@ function prefixText(insn: DecodedInsn, row: OpcodeRow, ops: readonly Operand[]):
     if (hle && repne) rp = 'xacquire ';
     else if ((hle || (memDest && HLE_MOV.has(row.name))) && rep) rp = 'xrelease ';
     else if (repne && bndBranch(row)) rp = 'bnd ';
-    else if (rep && row.name === 'ret') rp = 'rep ';
+    else if (rep && (row.name === 'ret' || row.mnemonic === 'bsf' || row.mnemonic === 'bsr')) rp = 'rep '; // `rep ret`, gcc's `rep bsf`
     // 3E on an indirect near CALL/JMP is CET's NOTRACK (SDM Vol. 1 §18.3.8).
     if ((row.name === 'call_Ev' || row.name === 'jmp_Ev') && (p & Prefix.SEG) !== 0 && insn.seg === Seg.DS) seg = 'notrack ';
     const memForm = insn.mod !== 3 && (MEM16_ROWS.has(row.name) || row.name === 'mov_Sw_Ew');

@@ -199,12 +199,14 @@ export class Differ {
  *   with the by-1 row for a count of 1 and skip the counts iced reports as touching no flags.
  * - EW_REGISTER: for LLDT/LTR/VERR/VERW/LMSW r/m16 iced reports the register operand as the 32-bit
  *   register (while printing the 16-bit name); we report the 16-bit register the SDM names.
+ * - PUSH_WORD: for 66 68 iw iced prints `push 0xabcd`, which NASM assembles as the 32-bit push
+ *   (68 id); we print `push word 0xabcd`, which NASM assembles back to 66 68 iw.
  * - BMI_ALIASES: F3 0F BC/BD are TZCNT/LZCNT only on CPUs with BMI1/LZCNT; this CPU has neither, so
  *   they are BSF/BSR with an ignored prefix (SDM TZCNT/LZCNT), as gcc's `rep bsf` relies on.
  */
 export const Divergence = {
   SHL_ALIAS: 'SHL_ALIAS', ESCAPE_VALIDITY: 'ESCAPE_VALIDITY', INT_FLAGS: 'INT_FLAGS', COUNT_FLAGS: 'COUNT_FLAGS',
-  BMI_ALIASES: 'BMI_ALIASES', EW_REGISTER: 'EW_REGISTER',
+  BMI_ALIASES: 'BMI_ALIASES', EW_REGISTER: 'EW_REGISTER', PUSH_WORD: 'PUSH_WORD',
 } as const;
 const EW_ROWS = new Set(['lldt_Ew', 'ltr_Ew', 'verr_Ew', 'verw_Ew', 'lmsw_Ew']);
 
@@ -253,6 +255,10 @@ export function compareAt(d: Differ, pos: number, ip: number, limit = d.buf.leng
   if (/^(\w+ )*sal /.test(itext) && row?.mnemonic === 'shl') {
     itext = itext.replace(/sal /, 'shl ');
     seen?.add(Divergence.SHL_ALIAS);
+  }
+  if (row?.name === 'push_Iz' && d.ours.opSize === 2 && itext.replace(/push /, 'push word ') === b.text) {
+    itext = b.text;
+    seen?.add(Divergence.PUSH_WORD);
   }
   if (itext !== b.text) return { key: `text ${code}`, detail: detail() };
   let [ar, aw, au] = a.flags;
