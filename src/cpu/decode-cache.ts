@@ -41,6 +41,8 @@ export function fillInsn(insn: Insn, d: DecodedInsn, nextEip: number): void {
   insn.imm2 = d.imm2;
   insn.cc = d.cc;
   insn.opcode = d.opcode;
+  insn.eaBase = d.base < 0 ? 8 : d.base;
+  insn.eaIndex = d.index < 0 ? 8 : d.index;
   insn.nextEip = nextEip | 0;
   insn.next = null;
   insn.alone = false;

@@ -10,6 +10,7 @@ import { HostBugError } from '../common/assert.js';
 import { raiseGP, raiseUD } from './fault.js';
 import type { Handler } from './insn.js';
 import { ALU_HANDLERS } from './exec/alu.js';
+import { ALU_FAST_HANDLERS } from './exec/alu-fast.js';
 import { BITS_HANDLERS } from './exec/bits.js';
 import { CONTROL_HANDLERS } from './exec/control.js';
 import { IO_HANDLERS } from './exec/io.js';
@@ -22,6 +23,7 @@ import { SYSTEM_HANDLERS } from './exec/system.js';
 
 const FAMILIES: readonly Readonly<Record<string, Handler>>[] = [
   ALU_HANDLERS,
+  ALU_FAST_HANDLERS,
   MULDIV_HANDLERS,
   SHIFT_HANDLERS,
   BITS_HANDLERS,

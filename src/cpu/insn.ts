@@ -6,6 +6,9 @@ import { DecodedInsn } from '../x86/decoded.js';
 export class Insn extends DecodedInsn {
   /** Index of the handler in the dense dispatch array (dispatch.ts). */
   op = 0;
+  /** `base` / `index` with NO_REG replaced by 8, the processor's always-zero register slot. */
+  eaBase = 8;
+  eaIndex = 8;
   /** The next instruction of the same block when this one falls through, else null. */
   next: Insn | null = null;
   /** EIP of the following instruction (the block is valid for one starting EIP only). */
@@ -21,6 +24,13 @@ export class Insn extends DecodedInsn {
   c1: Insn | null = null;
   c1Eip = 0;
   c1Gen = -1;
+  // First instruction of a block: how often the block was entered, and the compiled trace starting
+  // here (trace.ts), valid while Cpu.codeGen === traceGen; it runs at most traceLen instructions
+  // per pass, so the run loop enters it only with at least that much budget left.
+  hits = 0;
+  trace: ((cpu: import('./state.js').Cpu, budget: number) => number) | null = null;
+  traceGen = -1;
+  traceLen = 0;
 }
 
 /** A handler: the semantics of one opcode-table row (or one operand-size / register-vs-memory form

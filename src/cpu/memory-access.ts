@@ -13,25 +13,25 @@ const FRAME = ~0xfff;
 // ---------------------------------------------------------------- current privilege level
 
 export function read8(cpu: Cpu, lin: number): number {
-  const e = cpu.tlb.data[lin >>> 12]!;
+  const e = cpu.tlbData[lin >>> 12]!;
   if ((e & cpu.rMask) === 1) return cpu.u8[((e & FRAME) | (lin & 0xfff)) >>> 0]!;
   return slowRead(cpu, lin, 1, cpu.cpl === 3);
 }
 
 export function read16(cpu: Cpu, lin: number): number {
-  const e = cpu.tlb.data[lin >>> 12]!;
+  const e = cpu.tlbData[lin >>> 12]!;
   if ((e & cpu.rMask) === 1 && (lin & 1) === 0) return cpu.u16[((e & FRAME) | (lin & 0xfff)) >>> 1]!;
   return slowRead(cpu, lin, 2, cpu.cpl === 3);
 }
 
 export function read32(cpu: Cpu, lin: number): number {
-  const e = cpu.tlb.data[lin >>> 12]!;
+  const e = cpu.tlbData[lin >>> 12]!;
   if ((e & cpu.rMask) === 1 && (lin & 3) === 0) return cpu.i32[((e & FRAME) | (lin & 0xfff)) >>> 2]!;
   return slowRead(cpu, lin, 4, cpu.cpl === 3);
 }
 
 export function write8(cpu: Cpu, lin: number, v: number): void {
-  const e = cpu.tlb.data[lin >>> 12]!;
+  const e = cpu.tlbData[lin >>> 12]!;
   if ((e & cpu.wMask) === 1) {
     const p = ((e & FRAME) | (lin & 0xfff)) >>> 0;
     if (cpu.codeFrames[p >>> 12] === 0) {
@@ -43,7 +43,7 @@ export function write8(cpu: Cpu, lin: number, v: number): void {
 }
 
 export function write16(cpu: Cpu, lin: number, v: number): void {
-  const e = cpu.tlb.data[lin >>> 12]!;
+  const e = cpu.tlbData[lin >>> 12]!;
   if ((e & cpu.wMask) === 1 && (lin & 1) === 0) {
     const p = ((e & FRAME) | (lin & 0xfff)) >>> 0;
     if (cpu.codeFrames[p >>> 12] === 0) {
@@ -55,7 +55,7 @@ export function write16(cpu: Cpu, lin: number, v: number): void {
 }
 
 export function write32(cpu: Cpu, lin: number, v: number): void {
-  const e = cpu.tlb.data[lin >>> 12]!;
+  const e = cpu.tlbData[lin >>> 12]!;
   if ((e & cpu.wMask) === 1 && (lin & 3) === 0) {
     const p = ((e & FRAME) | (lin & 0xfff)) >>> 0;
     if (cpu.codeFrames[p >>> 12] === 0) {
@@ -85,7 +85,7 @@ export function sysRead16(cpu: Cpu, lin: number): number {
 }
 
 export function sysRead32(cpu: Cpu, lin: number): number {
-  const e = cpu.tlb.data[lin >>> 12]!;
+  const e = cpu.tlbData[lin >>> 12]!;
   if ((e & TlbMask.READ_SUP) === 1 && (lin & 3) === 0) return cpu.i32[((e & FRAME) | (lin & 0xfff)) >>> 2]!;
   return slowRead(cpu, lin, 4, false);
 }
@@ -106,7 +106,7 @@ export function sysWrite32(cpu: Cpu, lin: number, v: number): void {
 
 /** Host-physical address for one byte-range inside a page, filling the TLB on a miss. */
 function translate(cpu: Cpu, lin: number, access: Access, user: boolean): number {
-  let e = cpu.tlb.data[lin >>> 12]!;
+  let e = cpu.tlbData[lin >>> 12]!;
   const mask = access === Access.WRITE ? (user ? TlbMask.WRITE_USER : TlbMask.WRITE_SUP) : user ? TlbMask.READ_USER : TlbMask.READ_SUP;
   if ((e & mask & ~TlbBit.SLOW) !== 1) e = tlbFill(cpu, lin, access, user);
   return ((e & FRAME) | (lin & 0xfff)) >>> 0;

@@ -156,7 +156,7 @@ export class Core {
         throw FAULT;
       }
       const lin = (cpu.segBase[SegSlot.CS]! + eip) | 0;
-      let e = cpu.tlb.data[lin >>> 12]!;
+      let e = cpu.tlbData[lin >>> 12]!;
       let phys: number;
       if ((e & cpu.rMask) === 1) phys = ((e & ~0xfff) | (lin & 0xfff)) >>> 0;
       else phys = translateFetch(cpu, lin);

@@ -70,6 +70,7 @@ export function refreshSegChecks(cpu: Cpu, s: number): void {
   const bit = 1 << s;
   cpu.segCheckR = flat && readable ? cpu.segCheckR & ~bit : cpu.segCheckR | bit;
   cpu.segCheckW = flat && writable ? cpu.segCheckW & ~bit : cpu.segCheckW | bit;
+  if (s === SegSlot.SS) cpu.stackFlat = flat && writable && (ar & AR.DB) !== 0;
 }
 
 /** Recomputes everything derived from CPL, CR0.AM and EFLAGS.AC. Call after any of them changes. */

@@ -48,8 +48,10 @@ export const Pending = {
 
 export class Cpu {
   // ---- general registers and instruction pointer
-  /** EAX..EDI in encoding order, as signed 32-bit values. */
-  readonly regs = new Int32Array(8);
+  /** EAX..EDI in encoding order, as signed 32-bit values. Slot 8 is always 0: an absent base or
+   *  index register of a memory operand points there (Insn.eaBase/eaIndex), so effective
+   *  addresses need no branches. */
+  readonly regs = new Int32Array(9);
   /** EIP as a signed 32-bit value. Inside an instruction's handler it already points past it. */
   eip = 0;
 
@@ -73,6 +75,8 @@ export class Cpu {
   segCheckR = 0;
   /** Bit s set: writes through segment s need checks (not a flat 4 GiB writable data segment). */
   segCheckW = 0;
+  /** SS is a flat 4 GiB, 32-bit, writable stack: pushes and pops need no segment checks. */
+  stackFlat = true;
   /** CS limit as an unsigned number: branch targets beyond it raise #GP(0). */
   csLimit = 0xffffffff;
   gdtBase = 0;
@@ -98,6 +102,8 @@ export class Cpu {
 
   // ---- memory management
   readonly tlb = new Tlb();
+  /** The current TLB context's entries (tlb.data, cached here for the hit path). */
+  tlbData: Int32Array = this.tlb.data;
   /** TLB hit masks for data accesses at the current privilege level (TlbMask.*). */
   rMask: number = TlbMask.READ_SUP;
   wMask: number = TlbMask.WRITE_SUP;
@@ -120,6 +126,8 @@ export class Cpu {
   codeGen = 0;
   /** The last instruction of a block whose successor was not chained (the run loop links it). */
   chainFrom: Insn | null = null;
+  /** The block end a compiled trace left from (trace.ts), for chaining on after it. */
+  traceExit: Insn | null = null;
   /** Instructions retired since reset (an integer-valued float64). */
   icount = 0;
   /** Virtual cycles not accounted for by instructions (modelled costs, HLT sleeps). */
@@ -163,6 +171,9 @@ export class Cpu {
     this.intc = intc;
     this.tlb.onFlush = () => {
       this.codeGen++;
+    };
+    this.tlb.onSwitch = (data) => {
+      this.tlbData = data;
     };
   }
 }

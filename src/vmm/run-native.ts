@@ -6,6 +6,7 @@ import { loadMultiboot } from '../boot/multiboot.js';
 import { physWriterFor } from '../boot/phys-writer.js';
 import { type Processor, type StopReason, createProcessor } from '../cpu/api.js';
 import { Board, MEM_MIB_DEFAULT } from '../machine/board.js';
+import { tuneHostForGuests } from './host-tuning.js';
 
 export interface NativeRunOptions {
   /** The image's name as the user gave it (errors, and the start of the Multiboot command line). */
@@ -50,6 +51,7 @@ export interface NativeMachine {
 
 /** Builds the board, loads the image (ImageError on a bad one) and sets the start state. */
 export function prepareNative(image: Uint8Array, opts: NativeRunOptions): NativeMachine {
+  tuneHostForGuests();
   let pending: number[] = [];
   const flush = (): void => {
     if (pending.length > 0 && opts.onConsole) opts.onConsole(Uint8Array.from(pending));

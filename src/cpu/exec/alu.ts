@@ -276,7 +276,7 @@ const vsize = (insn: Insn): number => insn.opSize;
 
 export const ALU_HANDLERS: Record<string, Handler> = {
   'test_Eb_Gb': test_Eb_Gb,
-  'test_Ev_Gv': test_Ev_Gv,
+  'test_Ev_Gv/16': test_Ev_Gv,
   'test_AL_Ib': test_AL_Ib,
   'test_eAX_Iz': test_eAX_Iz,
   'test_Eb_Ib': test_Eb_Ib,
@@ -295,21 +295,30 @@ export const ALU_HANDLERS: Record<string, Handler> = {
   'dec_Zv/16': dec_Zv_16,
 };
 
+/** Operations with specialised 32-bit forms in alu-fast.ts (the generic ones serve the rest). */
+const FAST = new Set(['add', 'or', 'and', 'sub', 'xor', 'cmp']);
+
 for (const mn of ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp']) {
+  const fast = FAST.has(mn);
   ALU_HANDLERS[`${mn}_Eb_Gb`] = Eb_Gb;
-  ALU_HANDLERS[`${mn}_Ev_Gv/r32`] = Ev_Gv_r32;
-  ALU_HANDLERS[`${mn}_Ev_Gv/m32`] = Ev_Gv_m32;
+  if (!fast) {
+    ALU_HANDLERS[`${mn}_Ev_Gv/r32`] = Ev_Gv_r32;
+    ALU_HANDLERS[`${mn}_Ev_Gv/m32`] = Ev_Gv_m32;
+    ALU_HANDLERS[`${mn}_Gv_Ev/m32`] = Gv_Ev_m32;
+    ALU_HANDLERS[`${mn}_eAX_Iz/32`] = eAX_Iz;
+  }
   ALU_HANDLERS[`${mn}_Ev_Gv/16`] = Ev_Gv_16;
   ALU_HANDLERS[`${mn}_Gb_Eb`] = Gb_Eb;
   ALU_HANDLERS[`${mn}_Gv_Ev/r32`] = Gv_Ev_r32;
-  ALU_HANDLERS[`${mn}_Gv_Ev/m32`] = Gv_Ev_m32;
   ALU_HANDLERS[`${mn}_Gv_Ev/16`] = Gv_Ev_16;
   ALU_HANDLERS[`${mn}_AL_Ib`] = AL_Ib;
-  ALU_HANDLERS[`${mn}_eAX_Iz`] = eAX_Iz;
+  ALU_HANDLERS[`${mn}_eAX_Iz/16`] = eAX_Iz;
   ALU_HANDLERS[`${mn}_Eb_Ib`] = Eb_Ib;
   for (const form of ['Ev_Iz', 'Ev_Ibs']) {
-    ALU_HANDLERS[`${mn}_${form}/r32`] = Ev_I_r32;
-    ALU_HANDLERS[`${mn}_${form}/m32`] = Ev_I_m32;
+    if (!fast) {
+      ALU_HANDLERS[`${mn}_${form}/r32`] = Ev_I_r32;
+      ALU_HANDLERS[`${mn}_${form}/m32`] = Ev_I_m32;
+    }
     ALU_HANDLERS[`${mn}_${form}/16`] = Ev_I_16;
   }
 }

@@ -22,7 +22,7 @@ import {
 import { type Cpu, Pending, SegSlot } from '../state.js';
 import { EventKind, Vec } from '../vectors.js';
 import { eflagsWriteMask, loadEflags } from './stack.js';
-import { adjustEsp, linR, peek, pushV, readEv, segLin, stack32 } from './operands.js';
+import { adjustEsp, linR, peek, push32, pushV, readEv, segLin, stack32 } from './operands.js';
 
 /** Near jump within CS: the target is truncated to the operand size and checked against the limit. */
 export function jumpNear(cpu: Cpu, target: number, opSize: number): void {
@@ -46,7 +46,8 @@ const jmp_Ev: Handler = (cpu, insn) => jumpNear(cpu, readEv(cpu, insn), insn.opS
 function callNear(cpu: Cpu, insn: Insn, target: number): void {
   if (insn.opSize === 2) target &= 0xffff;
   if (target >>> 0 > cpu.csLimit) raiseGP(0);
-  pushV(cpu, insn, cpu.eip);
+  if (insn.opSize === 4) push32(cpu, cpu.eip);
+  else pushV(cpu, insn, cpu.eip);
   cpu.eip = target | 0;
 }
 
@@ -55,6 +56,14 @@ const call_Ev: Handler = (cpu, insn) => callNear(cpu, insn, readEv(cpu, insn));
 
 function retNear(cpu: Cpu, insn: Insn, extra: number): void {
   const size = insn.opSize;
+  if (size === 4 && cpu.stackFlat) {
+    const esp = cpu.regs[4]!;
+    const target = read32(cpu, (cpu.segBase[SegSlot.SS]! + esp) | 0);
+    if (target >>> 0 > cpu.csLimit) raiseGP(0);
+    cpu.regs[4] = (esp + 4 + extra) | 0;
+    cpu.eip = target;
+    return;
+  }
   const target = peek(cpu, size, 0);
   if (target >>> 0 > cpu.csLimit) raiseGP(0);
   adjustEsp(cpu, size + extra);

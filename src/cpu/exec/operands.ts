@@ -9,9 +9,8 @@ import { type Cpu, SegSlot } from '../state.js';
 
 /** The effective address (offset within the segment) of the ModRM / moffs memory operand. */
 export function ea(cpu: Cpu, insn: Insn): number {
-  let a = insn.disp;
-  if (insn.base >= 0) a = (a + cpu.regs[insn.base]!) | 0;
-  if (insn.index >= 0) a = (a + (cpu.regs[insn.index]! << insn.scale)) | 0;
+  const r = cpu.regs;
+  const a = (insn.disp + r[insn.eaBase]! + (r[insn.eaIndex]! << insn.scale)) | 0;
   return insn.addrSize === 4 ? a : a & 0xffff;
 }
 
@@ -136,6 +135,12 @@ export function stack32(cpu: Cpu): boolean {
 
 export function push32(cpu: Cpu, v: number): void {
   const esp = cpu.regs[4]!;
+  if (cpu.stackFlat) {
+    const n = (esp - 4) | 0;
+    write32(cpu, (cpu.segBase[SegSlot.SS]! + n) | 0, v);
+    cpu.regs[4] = n;
+    return;
+  }
   if (stack32(cpu)) {
     const n = (esp - 4) | 0;
     write32(cpu, segLin(cpu, SegSlot.SS, n, 4, true), v);
@@ -173,6 +178,12 @@ export function adjustEsp(cpu: Cpu, n: number): void {
 }
 
 export function pop32(cpu: Cpu): number {
+  if (cpu.stackFlat) {
+    const esp = cpu.regs[4]!;
+    const v = read32(cpu, (cpu.segBase[SegSlot.SS]! + esp) | 0);
+    cpu.regs[4] = (esp + 4) | 0;
+    return v;
+  }
   const v = peek(cpu, 4, 0);
   adjustEsp(cpu, 4);
   return v;

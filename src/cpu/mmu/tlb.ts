@@ -49,6 +49,8 @@ export class Tlb {
   /** Called after every flush and tag switch: the run loop's block chains cache translations of
    *  their successors and must be re-validated (state.ts Cpu.codeGen). */
   onFlush: () => void = () => {};
+  /** Called when `data` changes (a tag switch): the processor caches the array. */
+  onSwitch: (data: Int32Array) => void = () => {};
   private current: TlbContext;
   private readonly contexts: TlbContext[] = [];
   private useClock = 0;
@@ -88,6 +90,7 @@ export class Tlb {
     this.current = ctx;
     this.data = ctx.data;
     this.tag = tag;
+    this.onSwitch(ctx.data);
   }
 
   /** INVLPG / single-page invalidation in the current context (global entries too, SDM §4.10.4.1). */
