@@ -100,6 +100,7 @@ export const guestRuns: readonly GuestRun[] = [
   run({ name: 'strings' }),
   run({ name: 'timer' }),
   run({ name: 'ioperm' }),
+  run({ name: 'cwork' }),
 ];
 
 export function guestRun(id: string): GuestRun {
