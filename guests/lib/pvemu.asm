@@ -11,6 +11,7 @@ global pvemu_init, pvemu_try, pvemu_on
 
 %define PVEMU_MEM PAGE_POOL_END
 %define CONSOLE_MAX 4096
+%define MMU_UPDATE_MAX 1024
 %define PIT_MAX_COUNT 0xFFFF
 %define PIT_CLAMP_US 60000                  ; beyond the 16-bit PIT count anyway
 
@@ -89,6 +90,9 @@ hc_console_write:
 
 hc_mmu_update:
     mov esi, [ebx + F_EBX]
+    mov eax, PV_EINVAL
+    cmp dword [ebx + F_ECX], MMU_UPDATE_MAX
+    ja .err
     xor ecx, ecx
 .next:
     cmp ecx, [ebx + F_ECX]

@@ -101,6 +101,7 @@ export const guestRuns: readonly GuestRun[] = [
   run({ name: 'timer' }),
   run({ name: 'ioperm' }),
   run({ name: 'cwork' }),
+  run({ name: 'rings' }),
 ];
 
 export function guestRun(id: string): GuestRun {
