@@ -14,6 +14,7 @@ import { DecodeCache, decodeOne } from './decode-cache.js';
 import { HANDLERS } from './dispatch.js';
 import { Insn as InsnClass } from './insn.js';
 import { type BlockRunner, makeBlockRunner } from './run-block.js';
+import { csLimitExceeded } from './segmentation.js';
 import { type Cpu, Pending, SegSlot } from './state.js';
 import { EventKind, VECTOR_NAMES, Vec } from './vectors.js';
 
@@ -113,7 +114,7 @@ export class Core {
       }
       const tfBefore = step && (cpu.flags & TF) !== 0;
       const inhibitBefore = cpu.inhibitIrq;
-      if (step || cpu.csLimit !== 0xffffffff) limit = 1;
+      if (step || cpu.csLimit !== -1) limit = 1;
 
       const n = this.executeSome(limit);
       if (n < 0) {
@@ -149,7 +150,7 @@ export class Core {
     let first: Insn | null;
     try {
       if ((cpu.segAr[SegSlot.CS]! & AR.DB) === 0) throw new UnsupportedFeature('16-bit code segment (CS.D = 0)');
-      if (eip >>> 0 > cpu.csLimit) {
+      if (csLimitExceeded(cpu, eip)) {
         FAULT.vector = Vec.GP;
         FAULT.errorCode = 0;
         FAULT.hasErrorCode = true;
@@ -164,7 +165,7 @@ export class Core {
       else first = this.cache.lookup(phys, eip) ?? this.cache.build(phys, eip);
       if (first === null) first = this.decodeSlow(lin, eip);
       else this.link(first, eip);
-      if (cpu.csLimit !== 0xffffffff && ((first.nextEip - 1) >>> 0) > cpu.csLimit) {
+      if (csLimitExceeded(cpu, (first.nextEip - 1) | 0)) {
         FAULT.vector = Vec.GP;
         FAULT.errorCode = 0;
         FAULT.hasErrorCode = true;
@@ -184,7 +185,7 @@ export class Core {
     const cpu = this.cpu;
     const from = cpu.chainFrom;
     cpu.chainFrom = null;
-    if (from === null || first.alone || cpu.csLimit !== 0xffffffff) return;
+    if (from === null || first.alone || cpu.csLimit !== -1) return;
     if (from.c0Gen !== cpu.codeGen || from.c0Eip === eip) {
       from.c0 = first;
       from.c0Eip = eip;

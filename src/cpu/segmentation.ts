@@ -58,7 +58,7 @@ export function setSegmentFromDesc(cpu: Cpu, s: number, sel: number): void {
 export function refreshSegChecks(cpu: Cpu, s: number): void {
   if (s > SegSlot.GS) return;
   if (s === SegSlot.CS) {
-    cpu.csLimit = cpu.segLimit[s]! >>> 0;
+    cpu.csLimit = cpu.segLimit[s]!;
     cpu.codeGen++;
   }
   const ar = cpu.segAr[s]!;
@@ -71,6 +71,11 @@ export function refreshSegChecks(cpu: Cpu, s: number): void {
   cpu.segCheckR = flat && readable ? cpu.segCheckR & ~bit : cpu.segCheckR | bit;
   cpu.segCheckW = flat && writable ? cpu.segCheckW & ~bit : cpu.segCheckW | bit;
   if (s === SegSlot.SS) cpu.stackFlat = flat && writable && (ar & AR.DB) !== 0;
+}
+
+/** True when offset `eip` is beyond the CS limit (SDM Vol. 3 §5.3: #GP(0) on a transfer there). */
+export function csLimitExceeded(cpu: Cpu, eip: number): boolean {
+  return cpu.csLimit !== -1 && eip >>> 0 > cpu.csLimit >>> 0;
 }
 
 /** Recomputes everything derived from CPL, CR0.AM and EFLAGS.AC. Call after any of them changes. */

@@ -77,8 +77,8 @@ export class Cpu {
   segCheckW = 0;
   /** SS is a flat 4 GiB, 32-bit, writable stack: pushes and pops need no segment checks. */
   stackFlat = true;
-  /** CS limit as an unsigned number: branch targets beyond it raise #GP(0). */
-  csLimit = 0xffffffff;
+  /** CS limit (int32; -1 = 4 GiB): branch targets beyond it raise #GP(0). Use csLimitExceeded(). */
+  csLimit = -1;
   gdtBase = 0;
   gdtLimit = 0xffff;
   idtBase = 0;

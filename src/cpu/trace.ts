@@ -19,13 +19,18 @@ const MAX_INSNS = 128;
 
 export type TraceFn = (cpu: Cpu, budget: number) => number;
 
-/** Rows that touch memory without a ModRM memory operand (stack, strings, moffs...). */
+/** Traces compiled in this process (tests check the tier really ran; --stats could show it). */
+export const traceStats = { compiled: 0 };
+
+/** Rows that may write memory without a ModRM memory operand (stack pushes, strings, moffs
+ *  stores), or through an M operand (conservatively: SGDT, CMPXCHG8B...). Pops and returns only
+ *  read. */
 const IMPLICIT_MEMORY = new Uint8Array(OPCODES.length);
 OPCODES.forEach((row, i) => {
   const implicit =
     (row.cls & InsnClass.String) !== 0 ||
     row.operands.some((f) => f[0] === 'O' || f[0] === 'X' || f[0] === 'Y' || f[0] === 'M') ||
-    /^(push|pop|call|enter|leave|int|iret|ret|bound|cmpxchg8b)/.test(row.name);
+    /^(push|call|enter|int)/.test(row.name);
   IMPLICIT_MEMORY[i] = implicit ? 1 : 0;
 });
 
@@ -66,7 +71,7 @@ export function compileTrace(head: Insn, gen: number): void {
     seen.add(b);
     total += insns.length;
     const next = successor(insns[insns.length - 1]!, gen, head);
-    if (next === head) {
+    if (next === head && !head.alone) {
       loops = true;
       break;
     }
@@ -97,10 +102,15 @@ export function compileTrace(head: Insn, gen: number): void {
       if (ii < insns.length - 1) {
         if (mayWrite(insn)) body += `if (cpu.pending !== 0) return k + ${j + 1};\n`;
       } else if (bi < blocks.length - 1 || loops) {
-        // Block end: continue only where the chain predicted, with nothing changed underneath.
+        // Block end: continue only where the chain predicted. Only a block that runs alone (a
+        // system instruction, which can only be the head) can change translations or decoded code
+        // without a store; stores are followed by a pending check (self-modifying code).
         const target = bi < blocks.length - 1 ? blocks[bi + 1]![0]! : head;
         const expect = ((target.nextEip - target.len) | 0).toString();
-        body += `if (cpu.eip !== ${expect} || cpu.codeGen !== ${gen} || cpu.pending !== 0) { cpu.traceExit = i${slot}; return k + ${j + 1}; }\n`;
+        let cond = `cpu.eip !== ${expect}`;
+        if (bi === 0 && head.alone) cond += ` || cpu.codeGen !== ${gen} || cpu.pending !== 0`;
+        else if (mayWrite(insn)) cond += ' || cpu.pending !== 0';
+        body += `if (${cond}) { cpu.traceExit = i${slot}; return k + ${j + 1}; }\n`;
       } else if (lastOfTrace) {
         body += `cpu.traceExit = i${slot};\n`;
       }
@@ -124,4 +134,5 @@ export function compileTrace(head: Insn, gen: number): void {
   );
   head.traceGen = gen;
   head.traceLen = len;
+  traceStats.compiled++;
 }

@@ -27,7 +27,7 @@ import { adjustEsp, linR, peek, push32, pushV, readEv, segLin, stack32 } from '.
 /** Near jump within CS: the target is truncated to the operand size and checked against the limit. */
 export function jumpNear(cpu: Cpu, target: number, opSize: number): void {
   if (opSize === 2) target &= 0xffff;
-  if (target >>> 0 > cpu.csLimit) raiseGP(0);
+  if (cpu.csLimit !== -1 && target >>> 0 > cpu.csLimit >>> 0) raiseGP(0);
   cpu.eip = target | 0;
 }
 
@@ -45,7 +45,7 @@ const jmp_Ev: Handler = (cpu, insn) => jumpNear(cpu, readEv(cpu, insn), insn.opS
 
 function callNear(cpu: Cpu, insn: Insn, target: number): void {
   if (insn.opSize === 2) target &= 0xffff;
-  if (target >>> 0 > cpu.csLimit) raiseGP(0);
+  if (cpu.csLimit !== -1 && target >>> 0 > cpu.csLimit >>> 0) raiseGP(0);
   if (insn.opSize === 4) push32(cpu, cpu.eip);
   else pushV(cpu, insn, cpu.eip);
   cpu.eip = target | 0;
@@ -59,13 +59,13 @@ function retNear(cpu: Cpu, insn: Insn, extra: number): void {
   if (size === 4 && cpu.stackFlat) {
     const esp = cpu.regs[4]!;
     const target = read32(cpu, (cpu.segBase[SegSlot.SS]! + esp) | 0);
-    if (target >>> 0 > cpu.csLimit) raiseGP(0);
+    if (cpu.csLimit !== -1 && target >>> 0 > cpu.csLimit >>> 0) raiseGP(0);
     cpu.regs[4] = (esp + 4 + extra) | 0;
     cpu.eip = target;
     return;
   }
   const target = peek(cpu, size, 0);
-  if (target >>> 0 > cpu.csLimit) raiseGP(0);
+  if (cpu.csLimit !== -1 && target >>> 0 > cpu.csLimit >>> 0) raiseGP(0);
   adjustEsp(cpu, size + extra);
   cpu.eip = target;
 }
