@@ -3,12 +3,20 @@
 // Each benchmark is one linear sweep over the corpus; we report instructions per second.
 //   npm run bench:decoder            (BENCH_QUICK=1 for a short run)
 import Benchmark from 'benchmark';
+import { build } from 'esbuild';
 import { Decoder, DecoderOptions, Instruction } from 'iced-x86';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DecodeStatus, DecodedInsn } from '../src/x86/decoded.js';
-import { decode } from '../src/x86/decoder.js';
+import { pathToFileURL } from 'node:url';
 import { ROOT, compiledCorpus, gccM32Problem, libcText } from './corpus/corpus.js';
+
+// Measure the decoder as the product runs it: bundled by esbuild (as bin/vmm.mjs is), not as
+// per-file tsx modules, whose cross-module bindings V8 optimizes less well.
+const bundle = join(tmpdir(), `vtx-vmm-bench-decoder-${process.pid}.mjs`);
+await build({ entryPoints: [join(ROOT, 'bench/decoder-entry.ts')], bundle: true, format: 'esm', platform: 'node', outfile: bundle, logLevel: 'warning' });
+const { decode, DecodeStatus, DecodedInsn } = (await import(pathToFileURL(bundle).href)) as typeof import('./decoder-entry.js');
+rmSync(bundle, { force: true });
 
 const blobs = [];
 const problem = gccM32Problem();
@@ -46,7 +54,7 @@ function oursSweep(readOperands: boolean): number {
       n++;
       if (insn.status <= DecodeStatus.Unsupported) {
         pos += insn.len;
-        if (readOperands) sink += insn.entry + insn.reg + insn.rm + insn.base + insn.index + insn.scale + insn.disp + insn.imm + insn.seg;
+        if (readOperands) sink = (sink + insn.entry + insn.reg + insn.rm + insn.base + insn.index + insn.scale + insn.disp + insn.imm + insn.seg) | 0;
       } else pos++;
     }
     start = end;
@@ -66,8 +74,8 @@ function icedSweep(readOperands: boolean): number {
       d.decodeOut(ins);
       n++;
       if (readOperands) {
-        sink += ins.code + ins.length + ins.op0Kind + ins.op1Kind + ins.op0Register + ins.op1Register + ins.memoryBase +
-          ins.memoryIndex + ins.memoryIndexScale + Number(ins.memoryDisplacement) + ins.memorySegment + ins.immediate32;
+        sink = (sink + ins.code + ins.length + ins.op0Kind + ins.op1Kind + ins.op0Register + ins.op1Register + ins.memoryBase +
+          ins.memoryIndex + ins.memoryIndexScale + Number(ins.memoryDisplacement) + ins.memorySegment + ins.immediate32) | 0;
       }
     }
   }
@@ -91,7 +99,7 @@ add('ours: decode (operands decoded)', () => oursSweep(true), perSweep);
 add('iced-x86: decodeOut', () => icedSweep(false), icedPerSweep);
 add('iced-x86: decodeOut + operands', () => icedSweep(true), icedPerSweep);
 suite.on('cycle', (e: Benchmark.Event) => {
-  const b = e.target as Benchmark;
+  const b = e.target as unknown as Benchmark;
   const rate = rates.get(String(b.name)) ?? 0;
   console.log(`${String(b.name).padEnd(34)} ${(rate / 1e6).toFixed(1).padStart(8)} M insns/s  ${(1e9 / rate).toFixed(1).padStart(7)} ns/insn  ±${b.stats.rme.toFixed(1)}%`);
 });
