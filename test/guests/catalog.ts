@@ -102,6 +102,7 @@ export const guestRuns: readonly GuestRun[] = [
   run({ name: 'ioperm' }),
   run({ name: 'cwork' }),
   run({ name: 'rings' }),
+  run({ name: 'popek' }),
 ];
 
 export function guestRun(id: string): GuestRun {
