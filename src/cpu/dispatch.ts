@@ -84,6 +84,14 @@ export const ROW_FLAGS = new Uint8Array(OPCODES.length);
  *  because the exceptions they raise are required (issue 3: #BR needs BOUND, #DB from ICEBP). */
 const BEYOND_SUBSET = new Set(['bound_Gv_M', 'int1']);
 
+/** Unsupported rows that are hints, executed as NOPs by a processor without the feature (SDM Vol. 2
+ *  "NOP" reserved-NOP space 0F 18-1F, PREFETCHh, ENDBR32/64 without CET, CLDEMOTE): gcc emits
+ *  ENDBR32 and prefetches, so compiled guests need them. They never touch memory or fault. */
+function isHintNop(name: string): boolean {
+  return /^(reservednop|prefetch|endbr|cldemote)/.test(name);
+}
+const hintNop: Handler = () => {};
+
 /** Rows that need the processor's undivided attention besides the privileged/sensitive/io/vmx
  *  classes of the table: time, identification, traps and faults by design. */
 const ALONE_EXTRA = new Set(['cpuid', 'rdtsc', 'pause', 'int3', 'into', 'int_Ib', 'ud2', 'hlt']);
@@ -124,10 +132,13 @@ function build(): void {
     ROW_FLAGS[i] = flags;
 
     const beyond = !row.supported && BEYOND_SUBSET.has(row.name);
+    const nopHint = !row.supported && isHintNop(row.name);
     if (beyond) ROW_FLAGS[i] = RowFlag.ENDS_BLOCK | RowFlag.ALONE;
+    if (nopHint) ROW_FLAGS[i] = 0;
     for (let form = 0; form < 4; form++) {
       let h: Handler | undefined;
-      if (!row.supported && !beyond) h = undefinedOpcode;
+      if (nopHint) h = hintNop;
+      else if (!row.supported && !beyond) h = undefinedOpcode;
       else if (cls & InsnClass.Vmx) h = vmxInstruction;
       else {
         const [full, rm, sz] = FORM_SUFFIXES[form]!;
