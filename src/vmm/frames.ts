@@ -13,6 +13,10 @@ export const FrameUse = {
   EptTable: 5,
   ShadowTable: 6,
   Bitmap: 7,
+  /** The host's own structures: page directory, GDT, IDT, TSS, stack, the exit-entry stub. */
+  HostState: 8,
+  /** A VM's EPT identity-map page directory (used while its CR0.PG = 0). */
+  IdentityMap: 9,
 } as const;
 export type FrameUse = (typeof FrameUse)[keyof typeof FrameUse];
 

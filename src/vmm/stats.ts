@@ -1,0 +1,120 @@
+// VM-exit statistics, hvpp-style: exits by basic reason, subdivided by I/O port and direction, MSR
+// and direction, CPUID leaf, control register and access type, and hypercall number. Counting is a
+// typed-array increment plus, for the subdivided reasons, one Map update (no allocation once a key
+// exists). `--stats` prints them; `--stats-json` writes them.
+import { CR_ACCESS_TYPE, EXIT_REASON, exitReasonName } from '../cpu/vmx/api.js';
+
+/** Basic exit reasons are below 80 (SDM Appendix C); larger values land in the last slot. */
+const REASON_SLOTS = 80;
+const CR_TYPE_NAMES = ['write', 'read', 'clts', 'lmsw'] as const;
+
+export class VmStats {
+  readonly byReason = new Float64Array(REASON_SLOTS);
+  total = 0;
+  /** Key: port | 0x10000 for IN. */
+  readonly ports = new Map<number, number>();
+  /** Key: msr * 2 + (1 for WRMSR). */
+  readonly msrs = new Map<number, number>();
+  readonly cpuidLeaves = new Map<number, number>();
+  /** Key: cr * 4 + access type (CR_ACCESS_TYPE). */
+  readonly crs = new Map<number, number>();
+  readonly hypercalls = new Map<number, number>();
+  /** Events injected at VM entry: external interrupts and exceptions. */
+  interruptsInjected = 0;
+  exceptionsInjected = 0;
+
+  exit(basicReason: number): void {
+    this.total++;
+    this.byReason[basicReason < REASON_SLOTS ? basicReason : REASON_SLOTS - 1]!++;
+  }
+
+  io(port: number, isIn: boolean): void {
+    bump(this.ports, port | (isIn ? 0x10000 : 0));
+  }
+  msr(index: number, write: boolean): void {
+    bump(this.msrs, (index >>> 0) * 2 + (write ? 1 : 0));
+  }
+  cpuid(leaf: number): void {
+    bump(this.cpuidLeaves, leaf >>> 0);
+  }
+  cr(cr: number, type: number): void {
+    bump(this.crs, cr * 4 + type);
+  }
+  hypercall(nr: number): void {
+    bump(this.hypercalls, nr >>> 0);
+  }
+
+  /** Everything as plain JSON: exits by reason name, each with its sub-keys where it has them. */
+  toJson(): StatsJson {
+    const exits: Record<string, ExitJson> = {};
+    this.byReason.forEach((n, reason) => {
+      if (n === 0) return;
+      const e: ExitJson = { count: n };
+      const sub = this.subKeys(reason);
+      if (sub) e.by = sub;
+      exits[exitReasonName(reason)] = e;
+    });
+    return { total: this.total, exits, interruptsInjected: this.interruptsInjected, exceptionsInjected: this.exceptionsInjected };
+  }
+
+  private subKeys(reason: number): Record<string, number> | undefined {
+    switch (reason) {
+      case EXIT_REASON.IO_INSTRUCTION:
+        return named(this.ports, (k) => `${k & 0x10000 ? 'in' : 'out'} 0x${(k & 0xffff).toString(16)}`);
+      case EXIT_REASON.MSR_READ:
+        return named(this.msrs, (k) => `0x${Math.floor(k / 2).toString(16)}`, (k) => k % 2 === 0);
+      case EXIT_REASON.MSR_WRITE:
+        return named(this.msrs, (k) => `0x${Math.floor(k / 2).toString(16)}`, (k) => k % 2 === 1);
+      case EXIT_REASON.CPUID:
+        return named(this.cpuidLeaves, (k) => `0x${k.toString(16)}`);
+      case EXIT_REASON.CR_ACCESS:
+        return named(this.crs, (k) => {
+          const type = k % 4;
+          return type === CR_ACCESS_TYPE.CLTS || type === CR_ACCESS_TYPE.LMSW ? CR_TYPE_NAMES[type]! : `cr${Math.floor(k / 4)} ${CR_TYPE_NAMES[type]}`;
+        });
+      case EXIT_REASON.VMCALL:
+        return this.hypercalls.size > 0 ? named(this.hypercalls, (k) => String(k)) : undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  /** Lines for `--stats` on standard error, busiest reason first, sub-keys indented. */
+  format(hypercallName: (nr: number) => string = String): string[] {
+    const lines: string[] = [`VM exits: ${this.total}`];
+    const order = [...this.byReason.keys()].filter((r) => this.byReason[r]! > 0).sort((a, b) => this.byReason[b]! - this.byReason[a]! || a - b);
+    for (const r of order) {
+      lines.push(`  ${exitReasonName(r).padEnd(22)} ${String(this.byReason[r]).padStart(12)}`);
+      const sub = r === EXIT_REASON.VMCALL ? named(this.hypercalls, hypercallName) : this.subKeys(r);
+      if (!sub) continue;
+      const entries = Object.entries(sub).sort((a, b) => b[1] - a[1]);
+      for (const [k, n] of entries) lines.push(`    ${k.padEnd(20)} ${String(n).padStart(12)}`);
+    }
+    if (this.interruptsInjected > 0 || this.exceptionsInjected > 0) {
+      lines.push(`  injected: ${this.interruptsInjected} interrupts, ${this.exceptionsInjected} exceptions`);
+    }
+    return lines;
+  }
+}
+
+export interface ExitJson {
+  count: number;
+  by?: Record<string, number>;
+}
+
+export interface StatsJson {
+  total: number;
+  exits: Record<string, ExitJson>;
+  interruptsInjected: number;
+  exceptionsInjected: number;
+}
+
+function bump(m: Map<number, number>, key: number): void {
+  m.set(key, (m.get(key) ?? 0) + 1);
+}
+
+function named(m: Map<number, number>, name: (k: number) => string, keep: (k: number) => boolean = () => true): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, n] of m) if (keep(k)) out[name(k)] = n;
+  return out;
+}

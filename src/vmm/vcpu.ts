@@ -1,0 +1,82 @@
+// One virtual CPU: its VMCS, the guest's general registers while the hypervisor runs (saved at each
+// VM exit, as KVM's vcpu->arch.regs), the guest's own view of CR0/CR3/CR4 where the VMCS holds
+// something else, the event to inject at the next entry, and cached VM-execution controls.
+import { CPU_BASED, INVVPID_TYPE, VMCS } from '../cpu/vmx/api.js';
+import type { PagingMode } from './paging/mode.js';
+import type { GuestPagingView } from './shadow/guest-walk.js';
+import type { Vm } from './vm.js';
+import { type VmxOps, vmwriteChecked } from './vmx-ops.js';
+
+/** A mutable GuestPagingView the paging mode refreshes in place (no allocation per walk). */
+export class PagingView implements GuestPagingView {
+  paging = false;
+  cr3 = 0;
+  pse = false;
+  wp = false;
+}
+
+export class Vcpu {
+  /** EAX..EDI of the guest while it is not running (ESP lives in GUEST_RSP). */
+  readonly regs = new Int32Array(8);
+  /** The VMCS has been launched: the next entry is VMRESUME. */
+  launched = false;
+  /** The emulator paused the guest in non-root operation: the next run continues it, no entry. */
+  paused = false;
+
+  // ---- the guest's control registers where the VMCS holds something else (paging/*.ts)
+  /** CR0 as the guest last wrote it through an exit (the read shadow of the masked bits). */
+  cr0Shadow = 0;
+  /** CR3 as the guest set it while the VMCS's GUEST_CR3 holds the identity map (its CR0.PG = 0). */
+  cr3Virtual = 0;
+  /** CR4 as the guest set it (every bit is host-owned: the read shadow is all of it). */
+  cr4Shadow = 0;
+  readonly pagingView = new PagingView();
+
+  // ---- event injection (inject.ts)
+  /** VM-entry interruption information of an event to inject at the next entry (0 = none). */
+  eventInfo = 0;
+  eventErrorCode = 0;
+  eventLength = 0;
+  /** Consecutive HLT wake-ups without an interrupt reaching the guest (hlt.ts). */
+  fruitlessWakeups = 0;
+
+  /** CPU_BASED_VM_EXEC_CONTROL as last written. */
+  procControls = 0;
+
+  constructor(
+    readonly vm: Vm,
+    readonly ops: VmxOps,
+    /** Host-physical address of this vCPU's VMCS region. */
+    readonly vmcs: number,
+    readonly paging: PagingMode,
+    /** The VPID tagging this vCPU's TLB entries (never 0: that is the host's). */
+    readonly vpid: number,
+  ) {}
+
+  /** Sets and clears primary processor-based controls, writing the VMCS only on a change. */
+  setProcControls(set: number, clear: number): void {
+    const v = ((this.procControls | set) & ~clear) >>> 0;
+    if (v === this.procControls) return;
+    this.procControls = v;
+    vmwriteChecked(this.ops, VMCS.CPU_BASED_VM_EXEC_CONTROL, v);
+  }
+
+  get interruptWindowExiting(): boolean {
+    return (this.procControls & CPU_BASED.INTR_WINDOW_EXITING) !== 0;
+  }
+
+  /** Drops this vCPU's cached linear translations (a MOV CR3/CR0/CR4 the hypervisor carried out). */
+  flushTlb(keepGlobals: boolean): void {
+    this.ops.invvpid(keepGlobals ? INVVPID_TYPE.SINGLE_CONTEXT_RETAINING_GLOBALS : INVVPID_TYPE.SINGLE_CONTEXT, this.vpid, 0);
+  }
+
+  /** Drops the cached translation of one linear address (INVLPG). */
+  flushPage(linear: number): void {
+    this.ops.invvpid(INVVPID_TYPE.INDIVIDUAL_ADDRESS, this.vpid, linear >>> 0);
+  }
+
+  /** CPL: the DPL of SS (SDM Vol. 3 §27.3.1.2: VMX defines CPL that way). */
+  get cpl(): number {
+    return (this.ops.vmread(VMCS.GUEST_SS_AR_BYTES) >>> 5) & 3;
+  }
+}
