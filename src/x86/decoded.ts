@@ -8,7 +8,9 @@ export const DecodeStatus = {
   Ok: 0,
   /** A real instruction outside the supported subset (x87, SSE...): `len` is exact, `entry` is its row. */
   Unsupported: 1,
-  /** Not an instruction (undefined opcode, bad ModRM form, LOCK where not allowed): the CPU raises #UD. */
+  /** Not an instruction (undefined opcode, bad ModRM form, LOCK where not allowed): the CPU raises #UD.
+   *  `len` is the number of bytes examined; len > 15 means the instruction would exceed the 15-byte
+   *  limit, for which the CPU raises #GP(0) instead (SDM Vol. 2A §2.3.11). */
   Invalid: 2,
   /** The bytes ran out before the instruction ended (or it would exceed 15 bytes: then Invalid). */
   Truncated: 3,
