@@ -50,6 +50,9 @@ export function fillInsn(insn: Insn, d: DecodedInsn, nextEip: number): void {
   insn.c0Gen = -1;
   insn.c1 = null;
   insn.c1Gen = -1;
+  insn.hits = 0;
+  insn.trace = null;
+  insn.traceGen = -1;
   if (d.status === DecodeStatus.Ok || d.status === DecodeStatus.Unsupported) insn.op = opOf(d.entry, d.mod !== 3, d.opSize);
   else insn.op = d.len > 15 ? OP_TOO_LONG : OP_UD;
 }
@@ -59,6 +62,8 @@ export function decodeOne(bytes: Uint8Array, len: number, eip: number, out: Insn
   decode(bytes, 0, len, scratch);
   if (scratch.status === DecodeStatus.Truncated) return false;
   fillInsn(out, scratch, eip + scratch.len);
+  // A scratch record is reused for other instructions: it must never become a trace head.
+  out.hits = -0x40000000;
   return true;
 }
 

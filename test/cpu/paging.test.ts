@@ -166,3 +166,22 @@ describe('TLB: INVLPG, CR3 reload, global pages', () => {
     expect([m.cpu.regs[1], m.cpu.regs[2]]).toEqual([0x111, 0x333]);
   });
 });
+
+describe('instructions that straddle pages', () => {
+  it('run when both pages are mapped, and fault with CR2 = the second page when it is not', () => {
+    // mov eax, 0x12345678 (5 bytes) placed so that it crosses from V into V2.
+    const m = paged(`jmp ${V + 0xffe}\nhlt`);
+    m.w32(PT1, 0x300000 | P | RW);
+    m.w32(PT1 + 4, 0x301000 | P | RW);
+    m.mem.writeBytes(0x300ffe, Uint8Array.of(0xb8, 0x78, 0x56, 0x34, 0x12));
+    m.mem.writeBytes(0x301003, Uint8Array.of(0xf4)); // hlt
+    m.run();
+    expect(m.cpu.regs[0]).toBe(0x12345678);
+
+    const m2 = paged(`jmp ${V + 0xffe}\nhlt`);
+    m2.w32(PT1, 0x300000 | P | RW);
+    m2.mem.writeBytes(0x300ffe, Uint8Array.of(0xb8, 0x78, 0x56, 0x34, 0x12));
+    m2.run();
+    expect([m2.lastVector(), m2.frame(0), m2.frame(1), m2.cpu.cr2 >>> 0]).toEqual([PF, 0, V + 0xffe, V2]);
+  });
+});
