@@ -9,7 +9,8 @@ import { type Breakpoint, BreakpointList, type BreakpointSpec } from './breakpoi
 import { ConsoleGate } from './console-gate.js';
 import { DEFAULT_POLICY, type Snapshot, type SnapshotPolicy, SnapshotStore } from './history/snapshots.js';
 import { type Position, START, comparePositions, samePosition } from './position.js';
-import type { DebugTarget, EndOutcome, ExitInfo, GuestRegisters, ProbeHit, RunStop } from './target.js';
+import { writeVirtual } from './guest-memory.js';
+import type { DebugTarget, EndOutcome, ExitInfo, GuestRegisters, ProbeHit, RunStop, WritableRegister } from './target.js';
 
 /** Why the guest stopped: every command that runs the guest returns one. */
 export type StopEvent =
@@ -113,6 +114,40 @@ export class Debugger {
       this.exitLogBase += drop;
     }
     if (!this.replaying) this.traceExit?.(e);
+  }
+
+  // ---------------------------------------------------------------- changing the guest
+
+  /** Sets a register (an error message if it cannot be set). History past this point is redone. */
+  setRegister(name: WritableRegister, value: number): string | null {
+    const err = this.target.setRegister(name, value);
+    if (err === null) this.stateChanged();
+    return err;
+  }
+
+  /** Writes guest-virtual memory (an error message if it cannot). */
+  writeVirtual(addr: number, bytes: Uint8Array): string | null {
+    const err = writeVirtual(this.target, addr, bytes);
+    if (err === null) this.stateChanged();
+    return err;
+  }
+
+  /** Writes guest-physical memory. */
+  writePhysical(gpa: number, bytes: Uint8Array): boolean {
+    const ok = this.target.writePhysical(gpa, bytes);
+    if (ok) this.stateChanged();
+    return ok;
+  }
+
+  /**
+   * The user changed the guest: replaying from an earlier snapshot would not redo the change, so a
+   * snapshot taken now becomes the base of everything after this point.
+   */
+  private stateChanged(): void {
+    this.refreshWatches();
+    const t = this.target;
+    if (t.pendingExit !== null || t.ended) return;
+    this.snapshots.restartAt({ pos: this.position, target: t.snapshot(), console: this.console.position });
   }
 
   // ---------------------------------------------------------------- breakpoints

@@ -52,6 +52,15 @@ export class SnapshotStore {
     while (this.list.length > this.policy.maxCount || (this.bytes() > this.policy.maxBytes && this.list.length > 2)) this.thin();
   }
 
+  /**
+   * The user changed the guest's state at `s.pos` (a register or memory write): what replay would
+   * produce past this point is no longer what happens, so later snapshots go and `s` starts anew.
+   */
+  restartAt(s: Snapshot): void {
+    this.list = this.list.filter((x) => comparePositions(x.pos, s.pos) < 0);
+    this.list.push(s);
+  }
+
   /** The latest snapshot at or before `pos`. */
   atOrBefore(pos: Position): Snapshot | undefined {
     for (let i = this.list.length - 1; i >= 0; i--) {

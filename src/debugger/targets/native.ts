@@ -115,7 +115,7 @@ export class NativeTarget implements DebugTarget {
       segs[name] = { selector: c.segSel[i]! & 0xffff, base: c.segBase[i]! >>> 0, limit: c.segLimit[i]! >>> 0, attrs: c.segAr[i]! >>> 0 };
     });
     return {
-      gpr: Array.from(c.regs, (r) => r >>> 0),
+      gpr: Array.from(c.regs.subarray(0, 8), (r) => r >>> 0),
       eip: c.eip >>> 0,
       eflags: readEflags(c) >>> 0,
       segs,

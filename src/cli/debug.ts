@@ -1,0 +1,84 @@
+// `vmm debug IMAGE`: loads a Multiboot kernel stopped before its first instruction and opens the
+// debugger REPL on it (docs/debugger.md). The guest's console goes to standard output as it runs.
+import { readFileSync } from 'node:fs';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { ImageError } from '../boot/image-error.js';
+import { Debugger } from '../debugger/core.js';
+import { runRepl } from '../debugger/repl.js';
+import type { DebugTarget } from '../debugger/target.js';
+import { DEBUG_MODES, type DebugMode, createTarget } from '../debugger/targets/index.js';
+import { MEM_MIB_DEFAULT, MEM_MIB_MAX, MEM_MIB_MIN } from '../machine/board.js';
+import { ExitCode } from './exit-codes.js';
+
+interface DebugOptions {
+  mode: DebugMode;
+  pv?: boolean;
+  mem: number;
+  cmdline?: string;
+}
+
+function mib(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n < MEM_MIB_MIN || n > MEM_MIB_MAX) {
+    throw new InvalidArgumentError(`--mem must be a whole number from ${MEM_MIB_MIN} to ${MEM_MIB_MAX}`);
+  }
+  return n;
+}
+
+export function registerDebug(program: Command): void {
+  program
+    .command('debug')
+    .description('step through a guest (and its VM exits) in the debugger REPL')
+    .argument('<image>', 'Multiboot ELF kernel')
+    .addOption(new Option('--mode <mode>', 'how to run the guest').choices(DEBUG_MODES).default(DEBUG_MODES[0]))
+    .option('--pv', 'para-virtual: the hypervisor advertises its hypercall interface')
+    .option('--mem <MiB>', `guest RAM in MiB (${MEM_MIB_MIN}-${MEM_MIB_MAX})`, mib, MEM_MIB_DEFAULT)
+    .option('--cmdline <text>', 'Multiboot command line after the image name')
+    .action(async (image: string, opts: DebugOptions) => {
+      process.exitCode = await debugCommand(image, opts);
+    });
+}
+
+async function debugCommand(image: string, opts: DebugOptions): Promise<number> {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(image);
+  } catch (e) {
+    process.stderr.write(`vmm: cannot read ${image}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
+    return ExitCode.BadInput;
+  }
+  let dbg: Debugger | null = null;
+  let target: DebugTarget;
+  try {
+    target = createTarget(bytes, {
+      mode: opts.mode,
+      pv: opts.pv ?? false,
+      name: image,
+      memMiB: opts.mem,
+      ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}),
+      onConsole: (b) => dbg?.console.write(b),
+    });
+  } catch (e) {
+    if (e instanceof ImageError) {
+      process.stderr.write(`vmm: ${e.message}\n`);
+      return ExitCode.BadInput;
+    }
+    throw e;
+  }
+  const consoleState = { midLine: false };
+  dbg = new Debugger(target, {
+    console: (b) => {
+      process.stdout.write(b);
+      if (b.length > 0) consoleState.midLine = b[b.length - 1] !== 0x0a;
+    },
+  });
+  const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  await runRepl(dbg, {
+    input: process.stdin,
+    output: process.stdout,
+    terminal,
+    console: consoleState,
+    banner: terminal ? [`${image} loaded (${opts.mode}${opts.pv ? ' +pv' : ''}), stopped before its first instruction. Type "help" for commands.`] : [],
+  });
+  return ExitCode.Ok;
+}
