@@ -5,7 +5,7 @@
 ; Page tables and the pool are identity mapped, so an entry's address is also its guest-physical
 ; address (what MMU_UPDATE takes).
 global page_alloc, page_free, pages_in_use, pg_map, pg_map_large, pg_unmap, pg_pte_ptr, pg_new_dir
-global paging_enable, mmu_set, mmu_flush, mmu_load_cr3, mmu_invlpg
+global paging_enable, mmu_set, mmu_flush, mmu_load_cr3, mmu_invlpg, kernel_space
 %include "guest.inc"
 
 %define KERNEL_PDES (PAGE_POOL_END >> 22)   ; page-directory entries that map the shared 16 MiB
@@ -302,6 +302,61 @@ paging_enable:
     or eax, [esp + 12]
     mov cr0, eax
     pop eax
+    ret
+
+; unsigned *kernel_space(unsigned cr0_bits): the usual kernel address space, and paging on:
+; 0-4 MiB in 4 KiB pages (page 0 unmapped; the .user region user-accessible and read-only; the
+; library's user stack user-accessible), 4-16 MiB in 4 MiB pages, all else supervisor read/write.
+; Returns the page directory.
+kernel_space:
+    push ebx
+    push esi
+    call page_alloc
+    mov ebx, eax
+    mov esi, PAGE_SIZE
+.page:
+    mov eax, esi
+    or eax, PTE_P | PTE_RW
+    cmp esi, __user_start
+    jb .stack
+    cmp esi, __user_end
+    jae .stack
+    and eax, ~PTE_RW
+    or eax, PTE_US
+    jmp .set
+.stack:
+    cmp esi, lib_user_stack
+    jb .set
+    cmp esi, lib_user_stack_top
+    jae .set
+    or eax, PTE_US
+.set:
+    push eax
+    push esi
+    push ebx
+    call pg_map
+    add esp, 12
+    add esi, PAGE_SIZE
+    cmp esi, LARGE_PAGE_SIZE
+    jb .page
+.large:
+    mov eax, esi
+    or eax, PTE_P | PTE_RW
+    push eax
+    push esi
+    push ebx
+    call pg_map_large
+    add esp, 12
+    add esi, LARGE_PAGE_SIZE
+    cmp esi, PAGE_POOL_END
+    jb .large
+    push dword [esp + 12]
+    push ebx
+    call paging_enable
+    add esp, 8
+    mov eax, ebx
+    pop esi
+    pop ebx
     ret
 
 section .bss

@@ -36,7 +36,10 @@ main:
     push dword VEC_GP
     call isr_set_handler
     add esp, 8
-    call build_address_space
+    push dword CR0_WP
+    call kernel_space
+    add esp, 4
+    mov [kpd], eax
     PRINT "kernel: paging on, entering ring 3", 10
     mov dword [user_stack_top], USER_STACK_TOP
 
@@ -73,52 +76,6 @@ main:
     PDEC dword [faults_fixed]
     PRINT " page faults resolved, all tasks done", 10
     xor eax, eax
-    pop esi
-    pop ebx
-    ret
-
-; static: identity map 0-16 MiB for the kernel (the .user pages user-accessible), paging on.
-build_address_space:
-    push ebx
-    push esi
-    call page_alloc
-    mov ebx, eax
-    mov esi, PAGE_SIZE
-.page:
-    mov eax, esi
-    or eax, PTE_P | PTE_RW
-    cmp esi, __user_start
-    jb .set
-    cmp esi, __user_end
-    jae .set
-    and eax, ~PTE_RW                    ; user code and constants: read-only
-    or eax, PTE_US
-.set:
-    push eax
-    push esi
-    push ebx
-    call pg_map
-    add esp, 12
-    add esi, PAGE_SIZE
-    cmp esi, LARGE_PAGE_SIZE
-    jb .page
-    mov esi, LARGE_PAGE_SIZE
-.large:
-    mov eax, esi
-    or eax, PTE_P | PTE_RW
-    push eax
-    push esi
-    push ebx
-    call pg_map_large
-    add esp, 12
-    add esi, LARGE_PAGE_SIZE
-    cmp esi, PAGE_POOL_END
-    jb .large
-    mov [kpd], ebx
-    push dword CR0_WP
-    push ebx
-    call paging_enable
-    add esp, 8
     pop esi
     pop ebx
     ret

@@ -103,6 +103,7 @@ export const guestRuns: readonly GuestRun[] = [
   run({ name: 'cwork' }),
   run({ name: 'rings' }),
   run({ name: 'popek' }),
+  run({ name: 'sched' }),
 ];
 
 export function guestRun(id: string): GuestRun {
