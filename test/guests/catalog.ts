@@ -104,6 +104,12 @@ export const guestRuns: readonly GuestRun[] = [
   run({ name: 'rings' }),
   run({ name: 'popek' }),
   run({ name: 'sched' }),
+  run({ name: 'wl-syscall' }),
+  run({ name: 'wl-ctxsw' }),
+  run({ name: 'wl-pagefault' }),
+  run({ name: 'wl-aspace' }),
+  run({ name: 'wl-console' }),
+  run({ name: 'wl-compute' }),
 ];
 
 export function guestRun(id: string): GuestRun {
