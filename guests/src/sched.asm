@@ -10,7 +10,7 @@
 ; the token moves), so preemption can reorder the work but never the lines. The values depend only
 ; on each process's own data, so a leak between address spaces would change them. Tick and
 ; context-switch counts are never printed (see --stats for them).
-; cmdline: steps=N (default 4), work=N (default 50000).
+; cmdline: steps=N (default 4), work=N (default 50000), quiet (no per-round lines).
 global main
 %include "guest.inc"
 
@@ -49,6 +49,10 @@ main:
     mov [steps_user], eax               ; the user pages become read-only with paging (CR0.WP)
     CMDLINE_U32 "work", 50000
     mov [work], eax
+    push s_quiet
+    call cmdline_flag
+    add esp, 4
+    mov [quiet], eax
     PRINT "sched: "
     PDEC NPROC
     PRINT " processes, "
@@ -261,6 +265,9 @@ syscall_handler:
 .report:
     call take_turn
     jnz .out
+    mov dword [esi + F_EAX], 0
+    cmp dword [quiet], 0
+    jne .out
     PRINT "["
     lea eax, [edi + 1]
     PDEC eax
@@ -381,8 +388,12 @@ section .user.data
 align 4
 steps_user: dd 0                        ; written by the kernel before paging (rounds per process)
 
+section .rodata
+s_quiet: db "quiet", 0
+
 section .bss
 alignb 4
+quiet:      resd 1
 steps:      resd 1
 work:       resd 1
 kernel_pd:  resd 1

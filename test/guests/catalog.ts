@@ -110,6 +110,12 @@ export const guestRuns: readonly GuestRun[] = [
   run({ name: 'wl-aspace' }),
   run({ name: 'wl-console' }),
   run({ name: 'wl-compute' }),
+  // Command-line variants: QEMU puts the image path first, so these also check that unknown tokens
+  // are ignored.
+  run({ id: 'mips-dec-iters', name: 'mips-dec', cmdline: 'iters=123457', pvemu: false }),
+  run({ id: 'sched-quiet', name: 'sched', cmdline: 'quiet steps=3 work=0x2000' }),
+  run({ id: 'wl-console-partial', name: 'wl-console', cmdline: 'iters=100' }),
+  run({ id: 'timer-ticks', name: 'timer', cmdline: 'ticks=15' }),
 ];
 
 export function guestRun(id: string): GuestRun {
