@@ -81,6 +81,9 @@ export class Core {
         }
         cpu.pending &= ~Pending.CODE_CHANGED;
         if (p & Pending.STEP) {
+          // Out of budget: leave the one-instruction window pending for the next run(), or the
+          // STI / MOV SS shadow (inhibitIrq) would never end and TF would skip its #DB.
+          if (remaining <= 0) return { kind: 'budget' };
           cpu.pending &= ~Pending.STEP;
           step = true;
         }
