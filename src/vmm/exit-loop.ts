@@ -18,17 +18,24 @@ export const RunStatus = {
   STOPPED: 0,
   /** The emulator paused the guest in non-root operation (`ops.pauseReason`); call again to go on. */
   PAUSED: 1,
+  /** `vcpu.exitHook` asked to stop at a VM exit; it is handled when runVcpu is called again. */
+  EXIT_BREAK: 2,
 } as const;
 export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
 
 const BLOCKING = INTERRUPTIBILITY.STI | INTERRUPTIBILITY.MOV_SS;
 const MAX_TIMER_VALUE = 0xffffffff;
 
-/** Runs the vCPU until its VM stops or the emulator pauses it. */
+/** Runs the vCPU until its VM stops, the emulator pauses it, or the exit hook asks for a break. */
 export function runVcpu(vcpu: Vcpu): RunStatus {
   const { ops, vm } = vcpu;
   const regs = vcpu.regs;
   const gprs = ops.gprs;
+  if (vcpu.pendingExit >= 0) {
+    const reason = vcpu.pendingExit;
+    vcpu.pendingExit = -1;
+    if (handleExit(vcpu, reason)) return RunStatus.STOPPED;
+  }
   for (;;) {
     let r: EntryResult;
     if (vcpu.paused) {
@@ -52,19 +59,27 @@ export function runVcpu(vcpu: Vcpu): RunStatus {
     for (let i = 0; i < 8; i++) regs[i] = gprs[i]!;
 
     const reason = ops.vmread(VMCS.VM_EXIT_REASON);
-    const basic = reason & EXIT_REASON_BASIC_MASK;
-    vm.stats.exit(basic);
+    vm.stats.exit(reason & EXIT_REASON_BASIC_MASK);
     vm.syncClock();
-    if (reason & EXIT_REASON_FAILED_VMENTRY) {
-      apply(vcpu, handleEntryFailure(vcpu, reason));
-      return RunStatus.STOPPED;
+    if (vcpu.exitHook !== null && vcpu.exitHook(vcpu, reason)) {
+      vcpu.pendingExit = reason;
+      return RunStatus.EXIT_BREAK;
     }
-    const idt = ops.vmread(VMCS.IDT_VECTORING_INFO_FIELD);
-    if (idt & INTR_INFO.VALID) saveInterruptedEvent(vcpu, idt);
-    const handler = EXIT_HANDLERS[basic] ?? handleUnexpected;
-    apply(vcpu, handler(vcpu, reason));
-    if (vm.stop) return RunStatus.STOPPED;
+    if (handleExit(vcpu, reason)) return RunStatus.STOPPED;
   }
+}
+
+/** Dispatches one exit and applies the outcome; true when the VM has stopped. */
+function handleExit(vcpu: Vcpu, reason: number): boolean {
+  if (reason & EXIT_REASON_FAILED_VMENTRY) {
+    apply(vcpu, handleEntryFailure(vcpu, reason));
+    return true;
+  }
+  const idt = vcpu.ops.vmread(VMCS.IDT_VECTORING_INFO_FIELD);
+  if (idt & INTR_INFO.VALID) saveInterruptedEvent(vcpu, idt);
+  const handler = EXIT_HANDLERS[reason & EXIT_REASON_BASIC_MASK] ?? handleUnexpected;
+  apply(vcpu, handler(vcpu, reason));
+  return vcpu.vm.stop !== null;
 }
 
 function apply(vcpu: Vcpu, o: Outcome): void {

@@ -55,6 +55,6 @@ export const MMU_REQUEST_SIZE = 8;
 /** CONSOLE_WRITE accepts at most this many bytes per call (EINVAL above). */
 export const CONSOLE_WRITE_MAX = 4096;
 /** MMU_UPDATE processes at most this many requests per call (EINVAL above): bounds host work. */
-export const MMU_UPDATE_MAX = 4096;
+export const MMU_UPDATE_MAX = 1024;
 /** SET_TIMER's unit: microseconds of virtual time, at 1000 virtual cycles each (1 GHz clock). */
 export const CYCLES_PER_MICROSECOND = 1000;

@@ -40,6 +40,15 @@ export class Vcpu {
   /** Consecutive HLT wake-ups without an interrupt reaching the guest (hlt.ts). */
   fruitlessWakeups = 0;
 
+  /**
+   * Called at every VM exit (exit information in the VMCS, registers saved, clock synced) before it
+   * is handled; returning true leaves the exit pending and makes runVcpu return EXIT_BREAK. The
+   * debugger's "break on VM exit" and exit history hang here.
+   */
+  exitHook: ((vcpu: Vcpu, reason: number) => boolean) | null = null;
+  /** The full exit reason of an exit the hook stopped at, not yet handled (-1: none). */
+  pendingExit = -1;
+
   /** CPU_BASED_VM_EXEC_CONTROL as last written. */
   procControls = 0;
 

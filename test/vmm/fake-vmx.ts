@@ -188,6 +188,11 @@ export class FakeVmx implements VmxOps {
   private runScript(): number {
     const e = this.script.shift();
     if (!e) {
+      // The guest "runs" until the budget (if there is one) and the emulator pauses it.
+      if (this.pauseAt !== Infinity && this.pauseAt > this.instructionsRetired) {
+        this.tsc += this.pauseAt - this.instructionsRetired;
+        this.instructionsRetired = this.pauseAt;
+      }
       this.pauseReason = { kind: 'budget' };
       return EntryResult.PAUSED;
     }

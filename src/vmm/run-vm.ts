@@ -1,0 +1,142 @@
+// Runs a Multiboot image in a VM under the hypervisor (`vmm run --mode ept`): builds the host
+// machine (host-physical memory, a processor in VMX root operation), one VM with the image loaded
+// in its RAM, and runs its vCPU's exit loop. Same result shape as run-native.ts, plus VM-exit stats.
+import type { CpuStartState, StopReason } from '../cpu/api.js';
+import { Clock } from '../machine/clock.js';
+import { IoBus } from '../machine/io-bus.js';
+import { PhysicalMemory } from '../machine/memory.js';
+import { MEM_MIB_DEFAULT } from '../machine/board.js';
+import { RunStatus, runVcpu } from './exit-loop.js';
+import type { VmStop } from './exits/outcome.js';
+import { FrameAllocator } from './frames.js';
+import { buildHostState, enterVmxRoot, hostCpuState, hostMemoryBytes } from './host.js';
+import type { PagingModeName } from './paging/mode.js';
+import { HC_NAMES } from './pv-abi.js';
+import type { NativeOutcome, NativeRunOptions } from './run-native.js';
+import type { VmStats } from './stats.js';
+import { Vm } from './vm.js';
+import type { VmxOps } from './vmx-ops.js';
+
+export interface VmRunOptions extends NativeRunOptions {
+  readonly mode: PagingModeName;
+  /** Advertise the para-virtual interface and accept hypercalls. */
+  readonly pv: boolean;
+}
+
+/** How a VM run ended: as natively, or stopped by the hypervisor (exit status 124). */
+export type VmOutcome = NativeOutcome | { readonly kind: 'vm-stopped'; readonly report: string };
+
+export interface VmRunResult {
+  readonly outcome: VmOutcome;
+  readonly instructions: number;
+  readonly wallMs: number;
+  /** Virtual cycles of the VM's clock (instructions plus time slept in HLT). */
+  readonly cycles: number;
+  readonly stats: VmStats;
+}
+
+/** What the hypervisor runs on: host memory, an (empty) host port bus, the host's clock. */
+export interface HostBoard {
+  readonly memory: PhysicalMemory;
+  readonly bus: IoBus;
+  readonly clock: Clock;
+  readonly interruptController: { hasInterrupt(): boolean; acknowledge(): number };
+}
+
+/**
+ * Makes the processor the hypervisor runs on, in the host state `start` (paging on, CR4.VMXE), and
+ * returns its VT-x interface. Phase 2 of the processor provides the real one (cpu/api.ts).
+ */
+export type HostProcessorFactory = (board: HostBoard, start: CpuStartState) => VmxOps;
+
+/** The host has no interrupt sources of its own (its devices are the VMs'). */
+const NO_INTERRUPTS = { hasInterrupt: () => false, acknowledge: () => 0 };
+/** Instructions per run slice: console output is flushed between slices. */
+const SLICE = 20_000_000;
+
+export interface VmMachine {
+  readonly vm: Vm;
+  readonly ops: VmxOps;
+  run(): VmRunResult;
+}
+
+/** Builds the host and the VM and loads the image (ImageError on a bad one). */
+export function prepareVm(image: Uint8Array, opts: VmRunOptions, makeProcessor: HostProcessorFactory): VmMachine {
+  const memMiB = opts.memMiB ?? MEM_MIB_DEFAULT;
+  const board: HostBoard = {
+    memory: new PhysicalMemory(hostMemoryBytes(memMiB * 1024 * 1024)),
+    bus: new IoBus(),
+    clock: new Clock(),
+    interruptController: NO_INTERRUPTS,
+  };
+  const frames = new FrameAllocator(board.memory.size / 4096, 1);
+  const layout = buildHostState(board.memory, frames);
+  const ops = makeProcessor(board, hostCpuState(layout));
+  const host = enterVmxRoot(ops, board.memory, frames, layout);
+
+  let pending: number[] = [];
+  const flush = (): void => {
+    if (pending.length > 0 && opts.onConsole) opts.onConsole(Uint8Array.from(pending));
+    pending = [];
+  };
+  const vm = new Vm(
+    host,
+    {
+      id: 1,
+      memMiB,
+      mode: opts.mode,
+      pv: opts.pv,
+      name: opts.name,
+      ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}),
+      console: (b) => {
+        pending.push(b);
+        if (pending.length >= 4096) flush();
+      },
+    },
+    image,
+  );
+
+  const run = (): VmRunResult => {
+    const max = opts.maxInsns ?? Infinity;
+    const t0 = performance.now();
+    let outcome: VmOutcome | null = null;
+    while (outcome === null) {
+      ops.pauseAt = Math.min(max, ops.instructionsRetired + SLICE);
+      const status = runVcpu(vm.vcpu);
+      flush();
+      if (status === RunStatus.STOPPED) outcome = fromStop(vm.stop!);
+      else outcome = fromPause(ops.pauseReason, ops.instructionsRetired, max);
+    }
+    return { outcome, instructions: ops.instructionsRetired, wallMs: performance.now() - t0, cycles: vm.clock.now, stats: vm.stats };
+  };
+  return { vm, ops, run };
+}
+
+function fromStop(s: VmStop): VmOutcome {
+  switch (s.kind) {
+    case 'exit':
+    case 'triple-fault':
+    case 'halted-forever':
+    case 'unsupported':
+      return s;
+    case 'vm-error':
+      return { kind: 'vm-stopped', report: s.report };
+  }
+}
+
+/** A pause is the end of the run only when the budget is spent or the processor gave up. */
+function fromPause(reason: StopReason | null, retired: number, max: number): VmOutcome | null {
+  if (reason?.kind === 'unsupported') return { kind: 'unsupported', message: reason.message };
+  if (retired >= max) return { kind: 'budget', maxInsns: max };
+  return null;
+}
+
+/** Loads and runs `image` in a VM until it exits, faults, halts for good or runs out of budget. */
+export function runVm(image: Uint8Array, opts: VmRunOptions, makeProcessor: HostProcessorFactory): VmRunResult {
+  return prepareVm(image, opts, makeProcessor).run();
+}
+
+/** `--stats` lines: VM exits by reason with their sub-keys, hypercalls by name. */
+export function formatVmStats(stats: VmStats): string[] {
+  return stats.format((nr) => HC_NAMES[nr] ?? `#${nr}`);
+}
