@@ -59,6 +59,8 @@ async function runContinue(h: CommandHost): Promise<void> {
         continue;
       }
       if (ev.kind !== 'step') return reportStop(h, ev);
+      const bp = dbg.breakpointHere();
+      if (bp) return reportStop(h, bp);
       if (n % 10_000 === 9_999 && (await h.pause())) return reportStop(h, dbg.interrupted());
     }
   }
@@ -245,6 +247,8 @@ const COMMANDS: readonly Command[] = [
           const ev = h.dbg.step(1);
           reportStop(h, ev);
           if (ev.kind !== 'step' && !(ev.kind === 'vm-exit' && ev.bp === null)) return;
+          const bp = i < n - 1 ? h.dbg.breakpointHere() : null;
+          if (bp) return reportStop(h, bp);
         }
         return;
       }

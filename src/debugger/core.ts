@@ -263,7 +263,7 @@ export class Debugger {
   }
 
   /** A code breakpoint (guest-virtual or guest-physical) at the current instruction, counted as hit. */
-  private breakpointHere(): StopEvent | null {
+  breakpointHere(): StopEvent | null {
     if (this.target.pendingExit !== null) return null;
     const lin = this.linearEip();
     const v = this.breakpoints.ofKind('virt').find((b) => b.spec.addr === lin);
