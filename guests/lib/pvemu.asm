@@ -74,6 +74,9 @@ hc_console_write:
     mov eax, PV_EINVAL
     cmp ecx, CONSOLE_MAX
     ja .done
+    call check_range
+    mov eax, PV_EFAULT
+    jc .done
     mov eax, ecx
 .byte:
     test ecx, ecx
@@ -91,8 +94,13 @@ hc_console_write:
 hc_mmu_update:
     mov esi, [ebx + F_EBX]
     mov eax, PV_EINVAL
-    cmp dword [ebx + F_ECX], MMU_UPDATE_MAX
+    mov ecx, [ebx + F_ECX]
+    cmp ecx, MMU_UPDATE_MAX
     ja .err
+    shl ecx, 3
+    call check_range
+    mov eax, PV_EFAULT
+    jc .err
     xor ecx, ecx
 .next:
     cmp ecx, [ebx + F_ECX]
@@ -144,6 +152,82 @@ hc_mmu_update:
     mov eax, ecx
 .err:
     jmp pvemu_try.done
+
+; static: esi = guest-virtual buffer, ecx = length. CF=1 unless every byte is mapped (through the
+; current page tables, or directly with paging off) onto guest RAM. Preserves esi, ecx.
+check_range:
+    push eax
+    push edx
+    push edi
+    test ecx, ecx
+    jz .ok
+    mov edi, esi
+    add edi, ecx
+    jc .bad                             ; wraps around 4 GiB
+    dec edi
+    and edi, ~(PAGE_SIZE - 1)           ; last page
+    mov edx, esi
+    and edx, ~(PAGE_SIZE - 1)
+.page:
+    call translate
+    jc .bad
+    cmp edx, edi
+    je .ok
+    add edx, PAGE_SIZE
+    jmp .page
+.ok:
+    clc
+    jmp .out
+.bad:
+    stc
+.out:
+    pop edi
+    pop edx
+    pop eax
+    ret
+
+; static: edx = linear address -> CF=1 when not present or not in guest RAM. Clobbers eax.
+translate:
+    push ecx
+    mov eax, cr0
+    test eax, CR0_PG
+    mov eax, edx
+    jz .ram
+    mov eax, cr3
+    and eax, ~(PAGE_SIZE - 1)
+    mov ecx, edx
+    shr ecx, 22
+    mov eax, [eax + ecx * 4]            ; PDE (directories live in identity-mapped RAM)
+    test eax, PTE_P
+    jz .bad
+    test eax, PDE_PS
+    jz .table
+    and eax, ~(LARGE_PAGE_SIZE - 1)
+    mov ecx, edx
+    and ecx, (LARGE_PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
+    or eax, ecx
+    jmp .ram
+.table:
+    and eax, ~(PAGE_SIZE - 1)
+    cmp eax, PVEMU_MEM - PAGE_SIZE
+    ja .bad
+    mov ecx, edx
+    shr ecx, 12
+    and ecx, 0x3FF
+    mov eax, [eax + ecx * 4]            ; PTE
+    test eax, PTE_P
+    jz .bad
+    and eax, ~(PAGE_SIZE - 1)
+.ram:
+    cmp eax, PVEMU_MEM - PAGE_SIZE
+    ja .bad
+    clc
+    pop ecx
+    ret
+.bad:
+    stc
+    pop ecx
+    ret
 
 hc_set_timer:
     mov al, PIT_CH0_LOHI_MODE0          ; also stops the counter until a count is written

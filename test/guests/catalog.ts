@@ -110,6 +110,8 @@ export const guestRuns: readonly GuestRun[] = [
   run({ name: 'wl-aspace' }),
   run({ name: 'wl-console' }),
   run({ name: 'wl-compute' }),
+  // The hypercall ABI's reference behaviour: `pvemu` answers unless a PV hypervisor does.
+  run({ name: 'pv-abi', cmdline: 'pvemu', pvemu: false }),
   // Command-line variants: QEMU puts the image path first, so these also check that unknown tokens
   // are ignored.
   run({ id: 'mips-dec-iters', name: 'mips-dec', cmdline: 'iters=123457', pvemu: false }),
