@@ -1,7 +1,8 @@
 // Differential tests of the decoder and disassembler against iced-x86 (32-bit mode): (a) every
 // opcode-table row with random ModRM/SIB/displacement/immediate/prefix combinations, (b) random
 // byte strings (DECODER_FUZZ of them, default 1,000,000), (c) gcc -m32 -O2 code and, when
-// scripts/extract-libc-text.sh has fetched it, libc6:i386. For each instruction: same length, same
+// scripts/extract-libc-text.sh has fetched it, libc6:i386; plus FUZZ/4 strings behind random
+// prefixes and the 0F / 0F 38 / 0F 3A / x87 escapes. For each instruction: same length, same
 // validity, same supported-or-not decision, same operands, same NASM text, same flags -- up to the
 // divergences documented in iced-ref.ts (Divergence), each of which must actually occur.
 import { afterAll, describe, expect, it } from 'vitest';
@@ -106,6 +107,34 @@ describe('decoder and disassembler vs iced-x86', () => {
       const d = new Differ(buf);
       for (let i = 0; i < n; i++) {
         const m = compareAt(d, i, 0x400000 + i, buf.length, seen);
+        if (m) bad.push(m);
+      }
+    }
+    expect(summarize(bad)).toBe('');
+  }, 300_000);
+
+  it(`(b) ${(FUZZ / 4).toLocaleString('en')} random strings behind random prefixes and the 0F, 0F 38, 0F 3A and x87 escapes`, () => {
+    const r = rng(0xbeef);
+    const N = Math.floor(FUZZ / 4);
+    const CHUNK = 100_000;
+    const PREFIXES = [0x66, 0xf2, 0xf3, 0x67, 0xf0, 0x2e, 0x3e, 0x64];
+    const bad: Mismatch[] = [];
+    for (let done = 0; done < N; done += CHUNK) {
+      const n = Math.min(CHUNK, N - done);
+      const buf = new Uint8Array(n * 20 + 32);
+      for (let i = 0; i < buf.length; i++) buf[i] = r() & 0xff;
+      for (let k = 0; k < n; k++) {
+        let q = k * 20;
+        for (let j = r() % 4; j > 0; j--) buf[q++] = PREFIXES[r() % PREFIXES.length] ?? 0x66;
+        const e = r() % 16;
+        if (e < 12) {
+          buf[q++] = 0x0f;
+          if (e >= 8) buf[q++] = e >= 10 ? 0x3a : 0x38;
+        } else if (e < 14) buf[q++] = 0xd8 + (r() & 7);
+      }
+      const d = new Differ(buf);
+      for (let k = 0; k < n; k++) {
+        const m = compareAt(d, k * 20, 0x1000, buf.length, seen);
         if (m) bad.push(m);
       }
     }
