@@ -58,6 +58,8 @@ export interface VmMachine {
   readonly vm: Vm;
   readonly ops: VmxOps;
   run(): VmRunResult;
+  /** Hands buffered console bytes to `onConsole` now (the debugger runs the exit loop itself). */
+  flushConsole(): void;
 }
 
 /** Builds the host and the VM and loads the image (ImageError on a bad one). */
@@ -109,7 +111,7 @@ export function prepareVm(image: Uint8Array, opts: VmRunOptions, makeProcessor: 
     }
     return { outcome, instructions: ops.instructionsRetired, wallMs: performance.now() - t0, cycles: vm.clock.now, stats: vm.stats };
   };
-  return { vm, ops, run };
+  return { vm, ops, run, flushConsole: flush };
 }
 
 function fromStop(s: VmStop): VmOutcome {
