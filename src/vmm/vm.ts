@@ -9,6 +9,7 @@ import { IoBus } from '../machine/io-bus.js';
 import type { ByteSink } from '../machine/devices/uart16550.js';
 import type { IrqSink } from '../machine/irq.js';
 import { type PcDevices, createPcDevices } from '../machine/pc-devices.js';
+import { EPTE } from '../cpu/vmx/api.js';
 import { HostBugError } from '../common/assert.js';
 import { LARGE_PAGE_SHIFT, PAGE_SIZE, PTE } from './arch-defs.js';
 import { EptTables } from './ept/build.js';
@@ -90,7 +91,9 @@ export class Vm {
 
     this.ept = new EptTables(mem, frames, id, { largePages: caps.ept2mPages, accessedDirty: false });
     this.ept.map(0, ramBase, ramSize);
-    this.ept.map(this.identityMapGpa, this.identityMapHpa, PAGE_SIZE);
+    // Read-only: the processor only reads it (the PDEs' A and D are preset), and the guest cannot
+    // change the map its own paging-off execution depends on.
+    this.ept.map(this.identityMapGpa, this.identityMapHpa, PAGE_SIZE, EPTE.R);
 
     this.clockOffset = -ops.rdtsc();
     this.clock.now = 0;

@@ -40,19 +40,19 @@ export class EptTables {
     this.eptp = makeEptp(this.pml4, MEMTYPE.WB, opts.accessedDirty);
   }
 
-  /** Maps [gpa, gpa + size) to [hpa, hpa + size) readable, writable and executable, write-back. */
-  map(gpa: number, hpa: number, size: number): void {
+  /** Maps [gpa, gpa + size) to [hpa, hpa + size), write-back, with `perms` (EPTE R/W/X bits). */
+  map(gpa: number, hpa: number, size: number, perms: number = EPTE.RWX): void {
     if ((gpa | hpa | size) % PAGE_SIZE !== 0) throw new HostBugError(`EPT map of unaligned range gpa ${gpa} hpa ${hpa} size ${size}`);
     let off = 0;
     while (off < size) {
       const g = gpa + off;
       const h = hpa + off;
       if (this.opts.largePages && g % LARGE_PAGE === 0 && h % LARGE_PAGE === 0 && size - off >= LARGE_PAGE) {
-        this.setLeaf(g, h, 2);
+        this.setLeaf(g, h, 2, perms);
         this.pages2m++;
         off += LARGE_PAGE;
       } else {
-        this.setLeaf(g, h, 1);
+        this.setLeaf(g, h, 1, perms);
         this.pages4k++;
         off += PAGE_SIZE;
       }
@@ -73,7 +73,7 @@ export class EptTables {
   }
 
   /** Writes the leaf at `level` (1: PTE, 4 KiB; 2: PDE, 2 MiB), creating the tables above it. */
-  private setLeaf(gpa: number, hpa: number, level: 1 | 2): void {
+  private setLeaf(gpa: number, hpa: number, level: 1 | 2, perms: number): void {
     let table = this.pml4;
     for (let l = 4; l > level; l--) {
       const slot = table + index(gpa, l) * ENTRY_SIZE;
@@ -90,7 +90,7 @@ export class EptTables {
       }
     }
     const slot = table + index(gpa, level) * ENTRY_SIZE;
-    const leaf = hpa | EPTE.RWX | (MEMTYPE.WB << EPTE.MEMTYPE_SHIFT) | (level === 2 ? EPTE.PS : 0);
+    const leaf = hpa | (perms & EPTE.RWX) | (MEMTYPE.WB << EPTE.MEMTYPE_SHIFT) | (level === 2 ? EPTE.PS : 0);
     this.mem.write32(slot, leaf);
     this.mem.write32(slot + 4, 0);
   }

@@ -14,9 +14,9 @@ function setup(largePages: boolean) {
   const ramBase = frames.alloc((6 * MiB) / 4096, FrameUse.GuestRam, 1, 1024);
   const extra = frames.alloc(1, FrameUse.IdentityMap, 1);
   const ept = new EptTables(mem, frames, 1, { largePages, accessedDirty: false });
-  // 6 MiB of RAM: with 2 MiB pages, three of them; plus one 4 KiB page right after RAM.
+  // 6 MiB of RAM: with 2 MiB pages, three of them; plus one read-only 4 KiB page right after RAM.
   ept.map(0, ramBase, 6 * MiB);
-  ept.map(6 * MiB, extra, 4096);
+  ept.map(6 * MiB, extra, 4096, EPTE.R);
   return { mem, frames, ramBase, extra, ept };
 }
 
@@ -32,9 +32,11 @@ describe('EPT tables', () => {
           expect(out.hpa).toBe(ramBase + gpa);
         }
       }
-      expect(eptTranslate(mem, ept.eptp, 6 * MiB + 8, EptAccess.WRITE, true, out)).toBe(EptStatus.OK);
+      expect(eptTranslate(mem, ept.eptp, 6 * MiB + 8, EptAccess.WALK_READ, true, out)).toBe(EptStatus.OK);
       expect(out.hpa).toBe(extra + 8);
       expect(out.pageShift).toBe(12);
+      expect(eptTranslate(mem, ept.eptp, 6 * MiB + 8, EptAccess.WRITE, true, out)).toBe(EptStatus.VIOLATION);
+      expect(out.qualification & (EPT_VIOLATION.ACC_WRITE | EPT_VIOLATION.READABLE | EPT_VIOLATION.WRITABLE)).toBe(EPT_VIOLATION.ACC_WRITE | EPT_VIOLATION.READABLE);
       for (const gpa of [6 * MiB + 4096, 8 * MiB, 0xfee00000, 0xffffffff]) {
         expect(eptTranslate(mem, ept.eptp, gpa, EptAccess.READ, true, out)).toBe(EptStatus.VIOLATION);
         expect(out.qualification & (EPT_VIOLATION.READABLE | EPT_VIOLATION.WRITABLE | EPT_VIOLATION.EXECUTABLE)).toBe(0);
