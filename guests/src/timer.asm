@@ -121,10 +121,14 @@ main:
     mov al, PIT_CH0_LOHI_MODE0          ; stop the counter
     out PIT_CMD, al
 
-    ; The UART raises IRQ 4 as soon as its transmitter-empty interrupt is enabled.
+    ; The UART raises IRQ 4 as soon as its transmitter-empty interrupt is enabled. On a PC the
+    ; line only reaches the PIC while MCR.OUT2 is set (QEMU does not gate it; real boards do).
     push dword IRQ_COM1
     call pic_unmask
     add esp, 4
+    mov dx, COM1 + UART_MCR
+    mov al, UART_MCR_DTR_RTS | UART_MCR_OUT2
+    out dx, al
     mov dx, COM1 + UART_IER
     mov al, UART_IER_THRI
     out dx, al
