@@ -57,7 +57,7 @@ return function runBlock(cpu, insn, limit) {
           insn.hits = 0;
         }
       } else if (++insn.hits === HOT && tiers.traces) {
-        compileTrace(insn, cpu.codeGen);
+        compileTrace(insn, cpu.codeGen, cpu.csLimit === -1);
         continue;
       }
       for (;;) {

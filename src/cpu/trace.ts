@@ -8,11 +8,21 @@
 import { OPCODES } from '../x86/opcodes.js';
 import { InsnClass } from '../x86/insn-class.js';
 import { HANDLERS, ROW_HAS_RM } from './dispatch.js';
+import { getCF, getZF, testCond } from './flags.js';
+import { raiseGP } from './fault.js';
+import { read32, write32 } from './memory-access.js';
+import { checkSegAccess } from './segmentation.js';
+import { TEMPLATE_RUNTIME, inlineTemplate } from './trace-templates.js';
 import type { Insn } from './insn.js';
 import type { Cpu } from './state.js';
 
 /** Block entries before a block is compiled. */
 export const HOT_THRESHOLD = 50;
+
+/** Tier switches (tests compare the tiers; benchmarks can turn templates off to measure them). */
+export const traceOptions = { templates: true };
+
+const RUNTIME: Record<(typeof TEMPLATE_RUNTIME)[number], unknown> = { read32, write32, checkSegAccess, getCF, getZF, testCond, raiseGP };
 /** Most blocks / instructions in one trace. */
 const MAX_BLOCKS = 16;
 const MAX_INSNS = 128;
@@ -59,7 +69,7 @@ function successor(last: Insn, gen: number, prefer: Insn): Insn | null {
  * on `head`. Blocks are followed along their chains; the trace ends at a block with no chained
  * successor, a successor already in the trace, a block that must run alone, or the size limits.
  */
-export function compileTrace(head: Insn, gen: number): void {
+export function compileTrace(head: Insn, gen: number, flatCs: boolean): void {
   const blocks: Insn[][] = [];
   const seen = new Set<Insn>();
   let loops = false;
@@ -97,7 +107,10 @@ export function compileTrace(head: Insn, gen: number): void {
     insns.forEach((insn, ii) => {
       const slot = insnList.length;
       insnList.push(insn);
-      body += `j = ${j}; cpu.eip = ${insn.nextEip | 0}; ${hOf(insn.op)}(cpu, i${slot});\n`;
+      const call = `${hOf(insn.op)}(cpu, i${slot})`;
+      // Templates assume a flat CS (no limit checks on branch targets); CS changes bump codeGen.
+      const inline = traceOptions.templates && flatCs ? inlineTemplate(insn) : null;
+      body += `j = ${j}; cpu.eip = ${insn.nextEip | 0}; ${inline !== null ? inline.replace('HANDLER', call) : `${call};`}\n`;
       const lastOfTrace = bi === blocks.length - 1 && ii === insns.length - 1;
       if (ii < insns.length - 1) {
         if (mayWrite(insn)) body += `if (cpu.pending !== 0) return k + ${j + 1};\n`;
@@ -123,12 +136,14 @@ export function compileTrace(head: Insn, gen: number): void {
     ? `k += ${len};\nif (k + ${len} > budget) { cpu.traceExit = i${lastSlot}; return k; }\n`
     : `return k + ${len};\n`;
   const src =
+    `${TEMPLATE_RUNTIME.map((n) => `const ${n} = F.${n};`).join('\n')}\n` +
     `${handlerIds.map((_, s) => `const h${s} = H[${s}];`).join('\n')}\n` +
     `${insnList.map((_, s) => `const i${s} = I[${s}];`).join('\n')}\n` +
-    `return function trace(cpu, budget) {\n  let k = 0;\n  let j = 0;\n  try {\n    for (;;) {\n${body}${loopTail}    }\n` +
+    `return function trace(cpu, budget) {\n  const R = cpu.regs;\n  let k = 0;\n  let j = 0;\n  try {\n    for (;;) {\n${body}${loopTail}    }\n` +
     `  } catch (e) {\n    cpu.thrown = e;\n    cpu.faultInsn = I[j];\n    return -1 - (k + j);\n  }\n};`;
-  const factory = new Function('H', 'I', src) as (h: unknown[], i: Insn[]) => TraceFn;
+  const factory = new Function('F', 'H', 'I', src) as (f: unknown, h: unknown[], i: Insn[]) => TraceFn;
   head.trace = factory(
+    RUNTIME,
     handlerIds.map((op) => HANDLERS[op]),
     insnList,
   );
