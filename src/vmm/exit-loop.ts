@@ -3,7 +3,7 @@
 // VMRESUME, then read the basic exit reason, bring the VM's clock up to date, dispatch through the
 // table to one handler, and apply its outcome. RIP advances in ONE place, from the VM-exit
 // instruction length. Only this loop enters the guest.
-import { EXIT_REASON_BASIC_MASK, EXIT_REASON_FAILED_VMENTRY, INTERRUPTIBILITY, INTR_INFO, PENDING_DBG, VMCS } from '../cpu/vmx/api.js';
+import { EXIT_REASON, EXIT_REASON_BASIC_MASK, EXIT_REASON_FAILED_VMENTRY, INTERRUPTIBILITY, INTR_INFO, PENDING_DBG, VMCS } from '../cpu/vmx/api.js';
 import { EFLAGS } from './arch-defs.js';
 import type { Outcome } from './exits/outcome.js';
 import { EXIT_HANDLERS } from './exits/table.js';
@@ -24,6 +24,20 @@ export const RunStatus = {
 export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
 
 const BLOCKING = INTERRUPTIBILITY.STI | INTERRUPTIBILITY.MOV_SS;
+
+/**
+ * Exits caused by executing an instruction. They happen at an instruction, never while an event is
+ * being delivered through the IDT, so their IDT-vectoring information is never valid (SDM Vol. 3
+ * §28.2.4) and the loop skips reading it (one VMREAD less on the hot exits).
+ */
+const INSTRUCTION_EXIT: Uint8Array = (() => {
+  const t = new Uint8Array(0x10000);
+  const R = EXIT_REASON;
+  for (const r of [R.CPUID, R.HLT, R.INVD, R.INVLPG, R.RDPMC, R.RDTSC, R.VMCALL, R.VMCLEAR, R.VMLAUNCH, R.VMPTRLD, R.VMPTRST, R.VMREAD, R.VMRESUME, R.VMWRITE, R.VMOFF, R.VMON, R.CR_ACCESS, R.DR_ACCESS, R.IO_INSTRUCTION, R.MSR_READ, R.MSR_WRITE, R.MWAIT, R.MONITOR, R.PAUSE, R.INVEPT, R.RDTSCP, R.INVVPID, R.WBINVD, R.XSETBV]) {
+    t[r] = 1;
+  }
+  return t;
+})();
 const MAX_TIMER_VALUE = 0xffffffff;
 
 /** Runs the vCPU until its VM stops, the emulator pauses it, or the exit hook asks for a break. */
@@ -75,9 +89,12 @@ function handleExit(vcpu: Vcpu, reason: number): boolean {
     apply(vcpu, handleEntryFailure(vcpu, reason));
     return true;
   }
-  const idt = vcpu.ops.vmread(VMCS.IDT_VECTORING_INFO_FIELD);
-  if (idt & INTR_INFO.VALID) saveInterruptedEvent(vcpu, idt);
-  const handler = EXIT_HANDLERS[reason & EXIT_REASON_BASIC_MASK] ?? handleUnexpected;
+  const basic = reason & EXIT_REASON_BASIC_MASK;
+  if (!INSTRUCTION_EXIT[basic]) {
+    const idt = vcpu.ops.vmread(VMCS.IDT_VECTORING_INFO_FIELD);
+    if (idt & INTR_INFO.VALID) saveInterruptedEvent(vcpu, idt);
+  }
+  const handler = EXIT_HANDLERS[basic] ?? handleUnexpected;
   apply(vcpu, handler(vcpu, reason));
   return vcpu.vm.stop !== null;
 }
@@ -124,8 +141,9 @@ function prepareEntry(vcpu: Vcpu): void {
   const deadline = vm.clock.nextDeadline;
   let value = MAX_TIMER_VALUE;
   if (deadline !== Infinity) {
-    const ticks = Math.ceil((vm.hostCycle(deadline) - ops.rdtsc()) / 2 ** vm.host.caps.preemptionTimerRate);
-    value = ticks <= 0 ? 0 : Math.min(ticks, MAX_TIMER_VALUE);
+    const cycles = vm.hostCycle(deadline) - ops.rdtsc();
+    const ticks = vcpu.timerRate === 0 ? cycles : Math.ceil(cycles / 2 ** vcpu.timerRate);
+    value = ticks <= 0 ? 0 : ticks < MAX_TIMER_VALUE ? ticks : MAX_TIMER_VALUE;
   }
   ops.vmwrite(VMCS.VMX_PREEMPTION_TIMER_VALUE, value);
 }

@@ -11,11 +11,13 @@ const CR_TYPE_NAMES = ['write', 'read', 'clts', 'lmsw'] as const;
 export class VmStats {
   readonly byReason = new Float64Array(REASON_SLOTS);
   total = 0;
-  /** Key: port | 0x10000 for IN. */
-  readonly ports = new Map<number, number>();
+  /** Counts per port and direction: index port | 0x10000 for IN (a flat table: the hot case). */
+  private readonly portCounts = new Float64Array(0x20000);
+  /** Counts of CPUID leaves 0-0xFF (the hot case); other leaves in `cpuidOther`. */
+  private readonly leafCounts = new Float64Array(0x100);
+  private readonly cpuidOther = new Map<number, number>();
   /** Key: msr * 2 + (1 for WRMSR). */
   readonly msrs = new Map<number, number>();
-  readonly cpuidLeaves = new Map<number, number>();
   /** Key: cr * 4 + access type (CR_ACCESS_TYPE). */
   readonly crs = new Map<number, number>();
   readonly hypercalls = new Map<number, number>();
@@ -29,13 +31,27 @@ export class VmStats {
   }
 
   io(port: number, isIn: boolean): void {
-    bump(this.ports, port | (isIn ? 0x10000 : 0));
+    this.portCounts[port | (isIn ? 0x10000 : 0)]!++;
   }
   msr(index: number, write: boolean): void {
     bump(this.msrs, (index >>> 0) * 2 + (write ? 1 : 0));
   }
   cpuid(leaf: number): void {
-    bump(this.cpuidLeaves, leaf >>> 0);
+    leaf >>>= 0;
+    if (leaf < 0x100) this.leafCounts[leaf]!++;
+    else bump(this.cpuidOther, leaf);
+  }
+
+  /** Exits per port: key port | 0x10000 for IN. */
+  get ports(): Map<number, number> {
+    return nonZero(this.portCounts);
+  }
+
+  /** Exits per CPUID leaf. */
+  get cpuidLeaves(): Map<number, number> {
+    const m = nonZero(this.leafCounts);
+    for (const [k, n] of this.cpuidOther) m.set(k, n);
+    return m;
   }
   cr(cr: number, type: number): void {
     bump(this.crs, cr * 4 + type);
@@ -107,6 +123,14 @@ export interface StatsJson {
   exits: Record<string, ExitJson>;
   interruptsInjected: number;
   exceptionsInjected: number;
+}
+
+function nonZero(a: Float64Array): Map<number, number> {
+  const m = new Map<number, number>();
+  a.forEach((n, k) => {
+    if (n !== 0) m.set(k, n);
+  });
+  return m;
 }
 
 function bump(m: Map<number, number>, key: number): void {

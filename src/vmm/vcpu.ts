@@ -51,6 +51,8 @@ export class Vcpu {
 
   /** CPU_BASED_VM_EXEC_CONTROL as last written. */
   procControls = 0;
+  /** The VMX-preemption timer counts once per 2^timerRate TSC ticks (IA32_VMX_MISC 4:0). */
+  readonly timerRate: number;
 
   constructor(
     readonly vm: Vm,
@@ -60,7 +62,9 @@ export class Vcpu {
     readonly paging: PagingMode,
     /** The VPID tagging this vCPU's TLB entries (never 0: that is the host's). */
     readonly vpid: number,
-  ) {}
+  ) {
+    this.timerRate = vm.host.caps.preemptionTimerRate;
+  }
 
   /** Sets and clears primary processor-based controls, writing the VMCS only on a change. */
   setProcControls(set: number, clear: number): void {

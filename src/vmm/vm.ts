@@ -133,7 +133,9 @@ export class Vm {
   /** Brings the VM's devices up to the host's present: fires their due deadlines (PIT edges...). */
   syncClock(): void {
     const now = this.host.ops.rdtsc() + this.clockOffset;
-    if (now >= this.clock.nextDeadline || now > this.clock.now) this.clock.advanceTo(now);
+    const clock = this.clock;
+    if (now >= clock.nextDeadline) clock.advanceTo(now);
+    else if (now > clock.now) clock.now = now;
   }
 
   /** Host TSC value at which the VM's clock reads `vmCycle`. */
