@@ -11,7 +11,6 @@ import type { VmStop } from './exits/outcome.js';
 import { FrameAllocator } from './frames.js';
 import { buildHostState, enterVmxRoot, hostCpuState, hostMemoryBytes } from './host.js';
 import type { PagingModeName } from './paging/mode.js';
-import { HC_NAMES } from './pv-abi.js';
 import type { NativeOutcome, NativeRunOptions } from './run-native.js';
 import type { VmStats } from './stats.js';
 import { Vm } from './vm.js';
@@ -140,5 +139,5 @@ export function runVm(image: Uint8Array, opts: VmRunOptions, makeProcessor: Host
 
 /** `--stats` lines: VM exits by reason with their sub-keys, hypercalls by name. */
 export function formatVmStats(stats: VmStats): string[] {
-  return stats.format((nr) => HC_NAMES[nr] ?? `#${nr}`);
+  return stats.format();
 }

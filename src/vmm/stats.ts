@@ -3,6 +3,7 @@
 // typed-array increment plus, for the subdivided reasons, one Map update (no allocation once a key
 // exists). `--stats` prints them; `--stats-json` writes them.
 import { CR_ACCESS_TYPE, EXIT_REASON, exitReasonName } from '../cpu/vmx/api.js';
+import { HC_NAMES } from './pv-abi.js';
 
 /** Basic exit reasons are below 80 (SDM Appendix C); larger values land in the last slot. */
 const REASON_SLOTS = 80;
@@ -89,19 +90,19 @@ export class VmStats {
           return type === CR_ACCESS_TYPE.CLTS || type === CR_ACCESS_TYPE.LMSW ? CR_TYPE_NAMES[type]! : `cr${Math.floor(k / 4)} ${CR_TYPE_NAMES[type]}`;
         });
       case EXIT_REASON.VMCALL:
-        return this.hypercalls.size > 0 ? named(this.hypercalls, (k) => String(k)) : undefined;
+        return this.hypercalls.size > 0 ? named(this.hypercalls, (k) => HC_NAMES[k] ?? `#${k}`) : undefined;
       default:
         return undefined;
     }
   }
 
   /** Lines for `--stats` on standard error, busiest reason first, sub-keys indented. */
-  format(hypercallName: (nr: number) => string = String): string[] {
+  format(): string[] {
     const lines: string[] = [`VM exits: ${this.total}`];
     const order = [...this.byReason.keys()].filter((r) => this.byReason[r]! > 0).sort((a, b) => this.byReason[b]! - this.byReason[a]! || a - b);
     for (const r of order) {
       lines.push(`  ${exitReasonName(r).padEnd(22)} ${String(this.byReason[r]).padStart(12)}`);
-      const sub = r === EXIT_REASON.VMCALL ? named(this.hypercalls, hypercallName) : this.subKeys(r);
+      const sub = this.subKeys(r);
       if (!sub) continue;
       const entries = Object.entries(sub).sort((a, b) => b[1] - a[1]);
       for (const [k, n] of entries) lines.push(`    ${k.padEnd(20)} ${String(n).padStart(12)}`);
