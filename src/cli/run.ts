@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ImageError } from '../boot/image-error.js';
 import { MEM_MIB_DEFAULT, MEM_MIB_MAX, MEM_MIB_MIN } from '../machine/board.js';
-import { type NativeRunResult, runNative } from '../vmm/run-native.js';
+import { type NativeRunOptions, type NativeRunResult, runNative } from '../vmm/run-native.js';
+import { runNativeTraced } from '../debugger/trace/run-traced.js';
+import { runUnderGdb } from './debug.js';
 import { ExitCode } from './exit-codes.js';
 
 /** Execution modes. `ept` (the default once VT-x lands), `shadow` and `--pv` join this list. */
@@ -18,6 +20,10 @@ interface RunOptions {
   maxInsns?: number;
   stats?: boolean;
   cmdline?: string;
+  /** Serve gdb on this port before the first instruction (src/cli/debug.ts). */
+  gdb?: number;
+  /** Write a Chrome trace-event timeline here (src/debugger/trace/). */
+  trace?: string;
 }
 
 function positiveInt(what: string, min: number, max: number) {
@@ -44,12 +50,14 @@ export function registerRun(program: Command): void {
     .option('--max-insns <N>', 'stop after N instructions', positiveInt('--max-insns', 1, Number.MAX_SAFE_INTEGER))
     .option('--stats', 'print instructions retired, wall time and MIPS on stderr')
     .option('--cmdline <text>', 'Multiboot command line after the image name (like QEMU -append)')
-    .action((image: string, opts: RunOptions) => {
-      process.exitCode = runCommand(image, opts);
+    .option('--gdb <port>', 'wait for gdb on localhost:PORT before the first instruction', positiveInt('--gdb', 0, 65535))
+    .option('--trace <file>', 'write a timeline of the run (Chrome trace-event JSON, opens in Perfetto)')
+    .action(async (image: string, opts: RunOptions) => {
+      process.exitCode = await runCommand(image, opts);
     });
 }
 
-function runCommand(image: string, opts: RunOptions): number {
+function runCommand(image: string, opts: RunOptions): number | Promise<number> {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(image);
@@ -57,9 +65,11 @@ function runCommand(image: string, opts: RunOptions): number {
     say(`cannot read ${image}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     return ExitCode.BadInput;
   }
+  if (opts.gdb !== undefined) return runUnderGdb(image, bytes, { port: opts.gdb, mode: opts.mode, mem: opts.mem, ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}) });
   let result: NativeRunResult;
   try {
-    result = runNative(bytes, {
+    const run = opts.trace !== undefined ? (b: Uint8Array, o: NativeRunOptions) => runNativeTraced(b, o, opts.trace!) : runNative;
+    result = run(bytes, {
       name: image,
       memMiB: opts.mem,
       ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}),
