@@ -113,14 +113,8 @@ function mapsInsideVm(vcpu: Vcpu, val: number): boolean {
 /** SET_TIMER(microseconds) -> 0: a one-shot that raises IRQ 0 as the PIT would; 0 cancels. */
 function setTimer(vcpu: Vcpu, microseconds: number): number {
   const vm = vcpu.vm;
-  if (vm.pvTimerEvent !== 0) vm.clock.cancel(vm.pvTimerEvent);
-  vm.pvTimerEvent = 0;
-  if (microseconds !== 0) {
-    vm.pvTimerEvent = vm.clock.schedule(vm.clock.now + microseconds * CYCLES_PER_MICROSECOND, () => {
-      vm.pvTimerEvent = 0;
-      vm.pulseTimerIrq();
-    });
-  }
+  if (microseconds === 0) vm.cancelPvTimer();
+  else vm.armPvTimer(vm.clock.now + microseconds * CYCLES_PER_MICROSECOND);
   return 0;
 }
 

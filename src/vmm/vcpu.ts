@@ -88,6 +88,39 @@ export class Vcpu {
     this.ops.invvpid(INVVPID_TYPE.INDIVIDUAL_ADDRESS, this.vpid, linear >>> 0);
   }
 
+  /** The hypervisor's software state of this vCPU (the VMCS and registers live in memory/CPU). */
+  saveState() {
+    return {
+      regs: [...this.regs],
+      launched: this.launched,
+      paused: this.paused,
+      cr0Shadow: this.cr0Shadow,
+      cr3Virtual: this.cr3Virtual,
+      cr4Shadow: this.cr4Shadow,
+      eventInfo: this.eventInfo,
+      eventErrorCode: this.eventErrorCode,
+      eventLength: this.eventLength,
+      fruitlessWakeups: this.fruitlessWakeups,
+      pendingExit: this.pendingExit,
+      procControls: this.procControls,
+    };
+  }
+
+  loadState(s: ReturnType<Vcpu['saveState']>): void {
+    this.regs.set(s.regs);
+    this.launched = s.launched;
+    this.paused = s.paused;
+    this.cr0Shadow = s.cr0Shadow;
+    this.cr3Virtual = s.cr3Virtual;
+    this.cr4Shadow = s.cr4Shadow;
+    this.eventInfo = s.eventInfo;
+    this.eventErrorCode = s.eventErrorCode;
+    this.eventLength = s.eventLength;
+    this.fruitlessWakeups = s.fruitlessWakeups;
+    this.pendingExit = s.pendingExit;
+    this.procControls = s.procControls;
+  }
+
   /** CPL: the DPL of SS (SDM Vol. 3 §27.3.1.2: VMX defines CPL that way). */
   get cpl(): number {
     return (this.ops.vmread(VMCS.GUEST_SS_AR_BYTES) >>> 5) & 3;

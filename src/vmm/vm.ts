@@ -8,7 +8,8 @@ import { applyFirmwareInit } from '../machine/firmware-init.js';
 import { IoBus } from '../machine/io-bus.js';
 import type { ByteSink } from '../machine/devices/uart16550.js';
 import type { IrqSink } from '../machine/irq.js';
-import { type PcDevices, createPcDevices } from '../machine/pc-devices.js';
+import { type PcDevices, type PcDevicesState, createPcDevices, loadPcDevices, savePcDevices } from '../machine/pc-devices.js';
+import type { ClockState } from '../machine/clock.js';
 import { EPTE } from '../cpu/vmx/api.js';
 import { HostBugError } from '../common/assert.js';
 import { LARGE_PAGE_SHIFT, PAGE_SIZE, PTE } from './arch-defs.js';
@@ -67,8 +68,9 @@ export class Vm {
   /** The PIC's input (null while the devices are being built) and each line's level. */
   private picSink: IrqSink | null = null;
   private readonly lineLevels = new Uint8Array(16);
-  /** Pending PV one-shot timer (clock event id), 0 when none. */
-  pvTimerEvent = 0;
+  /** Pending PV one-shot timer (clock event id), 0 when none, and its deadline. */
+  private pvTimerEvent = 0;
+  private pvTimerDeadline = 0;
 
   constructor(
     readonly host: VmxHost,
@@ -151,6 +153,45 @@ export class Vm {
     this.irq(TIMER_IRQ, this.pitLevel);
   }
 
+  saveState(): VmState {
+    return {
+      clock: this.clock.saveState(),
+      devices: savePcDevices(this.devices),
+      vcpu: this.vcpu.saveState(),
+      stop: this.stop,
+      pvTimerAt: this.pvTimerEvent !== 0 ? this.pvTimerDeadline : null,
+      pitLevel: this.pitLevel,
+      lineLevels: [...this.lineLevels],
+    };
+  }
+
+  /** Restores a saved state (the clock first: the devices re-schedule their own deadlines on it). */
+  loadState(s: VmState): void {
+    this.clock.loadState(s.clock);
+    loadPcDevices(this.devices, s.devices);
+    this.vcpu.loadState(s.vcpu);
+    this.stop = s.stop;
+    this.pitLevel = s.pitLevel;
+    this.lineLevels.set(s.lineLevels);
+    this.pvTimerEvent = 0;
+    if (s.pvTimerAt !== null) this.armPvTimer(s.pvTimerAt);
+  }
+
+  /** Arms the PV one-shot timer for VM cycle `at`, replacing an armed one (SET_TIMER). */
+  armPvTimer(at: number): void {
+    this.cancelPvTimer();
+    this.pvTimerDeadline = at;
+    this.pvTimerEvent = this.clock.schedule(at, () => {
+      this.pvTimerEvent = 0;
+      this.pulseTimerIrq();
+    });
+  }
+
+  cancelPvTimer(): void {
+    if (this.pvTimerEvent !== 0) this.clock.cancel(this.pvTimerEvent);
+    this.pvTimerEvent = 0;
+  }
+
   /** A device's IRQ line changed. */
   private irq(n: number, level: boolean): void {
     if (n === TIMER_IRQ) {
@@ -161,6 +202,24 @@ export class Vm {
     this.picSink?.(n, level);
   }
 }
+
+/**
+ * Everything of a VM that evolves, apart from memory (host-physical memory holds RAM, VMCS and
+ * tables; snapshot it whole) and the processor: the hypervisor's own software state, the devices,
+ * the clock and the PV timer. Plain JSON.
+ */
+export interface VmState {
+  readonly clock: ClockState;
+  readonly devices: PcDevicesState;
+  readonly vcpu: VcpuState;
+  readonly stop: VmStop | null;
+  /** Deadline of the armed PV one-shot timer (VM cycles), null when none. */
+  readonly pvTimerAt: number | null;
+  readonly pitLevel: boolean;
+  readonly lineLevels: number[];
+}
+
+export type VcpuState = ReturnType<Vcpu['saveState']>;
 
 /** The Multiboot entry registers (EAX magic, EBX info address...) into the vCPU's register file. */
 function loadRegisters(vcpu: Vcpu, s: InitialCpuState): void {
