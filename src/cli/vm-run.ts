@@ -2,9 +2,10 @@
 // of a native run (stdout = the guest's console, status = its debug-exit value); a VM the hypervisor
 // had to stop is status 124. `--stats` adds VM exits by reason; `--stats-json` writes them.
 import { writeFileSync } from 'node:fs';
+import { type TracedRunResult, runVmTraced } from '../debugger/trace/run-traced.js';
 import { hostProcessor } from '../vmm/host-processor.js';
 import { type VmRunResult, formatVmStats, runVm } from '../vmm/run-vm.js';
-import type { StatsJson } from '../vmm/stats.js';
+import type { StatsJson, VmStats } from '../vmm/stats.js';
 import { ExitCode } from './exit-codes.js';
 
 /** The modes that run the guest in a VM. */
@@ -19,6 +20,8 @@ export interface VmRunCommandOptions {
   readonly pv?: boolean;
   readonly stats?: boolean;
   readonly statsJson?: string;
+  /** Write a Chrome trace-event timeline here (src/debugger/trace/). */
+  readonly trace?: string;
 }
 
 /** What `--stats-json` writes, for every mode (vmExits only in VM modes). */
@@ -42,24 +45,23 @@ export function runVmCommand(name: string, bytes: Uint8Array, opts: VmRunCommand
     say(`--mode ${opts.mode} needs VT-x in the processor, which is not wired in yet`);
     return ExitCode.Internal;
   }
-  const r: VmRunResult = runVm(
-    bytes,
-    {
-      name,
-      memMiB: opts.mem,
-      mode: opts.mode,
-      pv: opts.pv ?? false,
-      ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}),
-      ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}),
-      onConsole: (b) => process.stdout.write(b),
-    },
-    factory,
-  );
+  const runOpts = {
+    name,
+    memMiB: opts.mem,
+    mode: opts.mode,
+    pv: opts.pv ?? false,
+    ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}),
+    ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}),
+    onConsole: (b: Uint8Array) => process.stdout.write(b),
+  };
+  // With --trace the debugger's VM target runs the guest (it records every exit on the timeline).
+  const r: VmRunResult | TracedRunResult = opts.trace !== undefined ? runVmTraced(bytes, runOpts, factory, opts.trace) : runVm(bytes, runOpts, factory);
+  const stats: VmStats | null = 'stats' in r ? (r as VmRunResult).stats : null;
   if (opts.stats) {
     const secs = r.wallMs / 1000;
     const mips = secs > 0 ? r.instructions / secs / 1e6 : 0;
     say(`stats: ${r.instructions} instructions retired, ${r.wallMs.toFixed(1)} ms wall, ${mips.toFixed(1)} MIPS`);
-    for (const line of formatVmStats(r.stats)) say(`stats: ${line}`);
+    if (stats) for (const line of formatVmStats(stats)) say(`stats: ${line}`);
   }
   if (opts.statsJson !== undefined) {
     writeStatsJson(opts.statsJson, {
@@ -68,7 +70,7 @@ export function runVmCommand(name: string, bytes: Uint8Array, opts: VmRunCommand
       instructions: r.instructions,
       wallMs: Number(r.wallMs.toFixed(3)),
       cycles: r.cycles,
-      vmExits: r.stats.toJson(),
+      ...(stats ? { vmExits: stats.toJson() } : {}),
     });
   }
   const o = r.outcome;
