@@ -2,8 +2,8 @@
 // NAME from the exec/ families, optionally specialised by form (register / memory r/m operand,
 // 32- / 16-bit operand size) with the suffixes `/r32 /m32 /r16 /m16 /r /m /32 /16`. The result is a
 // dense array of distinct handlers (an instruction's `op`) and a per-row, per-form op table. The
-// run loop calls handlers through a generated switch (run-block.ts) so every call site has one
-// target. Unsupported rows raise #UD; VMX rows go to the table the VMX layer fills.
+// interpreter (run-block.ts) calls HANDLERS[op]; traces (trace.ts) call or inline them directly.
+// Unsupported rows raise #UD; VMX rows go to the table the VMX layer fills.
 import { OPCODES } from '../x86/opcodes.js';
 import { InsnClass } from '../x86/insn-class.js';
 import { HostBugError } from '../common/assert.js';

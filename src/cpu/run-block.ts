@@ -1,9 +1,10 @@
-// The inner loop, generated once at load time from the dense handler array: a switch over `op`
-// whose every case calls one handler, so each call site has a single target V8 can call directly
-// (or inline) instead of a megamorphic indirect call. Measured on the MIPS loops: an indirect
-// `insn.fn(cpu, insn)` loop ran ~155-185 MIPS, this switch ~260-310 MIPS (bench/mips.ts).
-// Blocks follow each other along their chains; a block entered often enough is compiled into a
-// trace (trace.ts) and runs through that instead.
+// The interpreter tier: runs decoded blocks one instruction at a time through the dense handler
+// array, following block chains, and hands blocks entered often enough to the trace tier
+// (trace.ts), which is where hot code runs fast. Measured (bench/mips.ts, guests/bin/cwork.elf):
+// a generated switch with one call site per handler interprets tight loops faster (~260 vs ~170
+// MIPS) but becomes a huge function V8 recompiles every time a new case is reached (cwork: 12
+// recompiles, ~1 s of compile, 1050 ms run); the plain indirect call compiles once (6 ms) and
+// runs cwork in ~300 ms, while the hot loops are traced either way.
 import type { Handler, Insn } from './insn.js';
 import type { Cpu } from './state.js';
 import { HOT_THRESHOLD, compileTrace } from './trace.js';
@@ -18,16 +19,12 @@ import { HOT_THRESHOLD, compileTrace } from './trace.js';
  */
 export type BlockRunner = (cpu: Cpu, first: Insn, limit: number) => number;
 
-/** Set to false to run the interpreter alone (tests and benchmarks compare the tiers). */
-export const tiers = { traces: true };
+/** Tier settings: `traces` false runs the interpreter alone; `hotThreshold` is the number of block
+ *  entries before a block is compiled (tests lower it to exercise traces on short programs). */
+export const tiers = { traces: true, hotThreshold: HOT_THRESHOLD };
 
 export function makeBlockRunner(handlers: readonly Handler[]): BlockRunner {
-  const params: string[] = [];
-  let cases = '';
-  for (let i = 0; i < handlers.length; i++) {
-    params.push(`h${i}`);
-    cases += `          case ${i}: h${i}(cpu, insn); break;\n`;
-  }
+  // Built with `new Function` so that the constants are closure values of a function created once.
   const body = `
 return function runBlock(cpu, insn, limit) {
   let n = 0;
@@ -47,8 +44,12 @@ return function runBlock(cpu, insn, limit) {
             if (from.c0Eip === eip && from.c0Gen === cpu.codeGen) insn = from.c0;
             else if (from.c1Eip === eip && from.c1Gen === cpu.codeGen) insn = from.c1;
             else {
-              cpu.chainFrom = from;
-              return n;
+              const nb = cpu.blockLookup(cpu, from);
+              if (nb === null) {
+                cpu.chainFrom = from;
+                return n;
+              }
+              insn = nb;
             }
             continue;
           }
@@ -56,14 +57,13 @@ return function runBlock(cpu, insn, limit) {
           insn.trace = null;
           insn.hits = 0;
         }
-      } else if (++insn.hits === HOT && tiers.traces) {
+      } else if (++insn.hits === tiers.hotThreshold && tiers.traces) {
         compileTrace(insn, cpu.codeGen, cpu.csLimit === -1);
         continue;
       }
       for (;;) {
         cpu.eip = insn.nextEip;
-        switch (insn.op) {
-${cases}        }
+        HS[insn.op](cpu, insn);
         n++;
         const nx = insn.next;
         if (nx === null) break;
@@ -75,8 +75,12 @@ ${cases}        }
       if (insn.c0Eip === eip && insn.c0Gen === cpu.codeGen) insn = insn.c0;
       else if (insn.c1Eip === eip && insn.c1Gen === cpu.codeGen) insn = insn.c1;
       else {
-        cpu.chainFrom = insn;
-        return n;
+        const nb = cpu.blockLookup(cpu, insn);
+        if (nb === null) {
+          cpu.chainFrom = insn;
+          return n;
+        }
+        insn = nb;
       }
     }
   } catch (e) {
@@ -85,6 +89,6 @@ ${cases}        }
     return -1 - n;
   }
 };`;
-  const factory = new Function('HOT', 'compileTrace', 'tiers', ...params, body) as (...args: unknown[]) => BlockRunner;
-  return factory(HOT_THRESHOLD, compileTrace, tiers, ...handlers);
+  const factory = new Function('compileTrace', 'tiers', 'HS', body) as (...args: unknown[]) => BlockRunner;
+  return factory(compileTrace, tiers, handlers);
 }

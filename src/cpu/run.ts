@@ -52,6 +52,7 @@ export class Core {
     this.cpu = cpu;
     this.cache = new DecodeCache(cpu.mem);
     runBlock ??= makeBlockRunner(HANDLERS);
+    cpu.blockLookup = (c, from) => this.quickLookup(c, from);
     cpu.mem.onCodeWrite = (frame) => {
       this.cache.invalidateFrame(frame);
       cpu.codeGen++;
@@ -183,21 +184,30 @@ export class Core {
     return runBlock!(cpu, first, limit);
   }
 
+  /**
+   * The block runner's way to the next block when a chain misses (indirect jumps and returns with
+   * many targets): a TLB hit for the fetch and an already-decoded block, else null (the run loop
+   * then translates, decodes and links the slow way). Never faults, never decodes.
+   */
+  private quickLookup(cpu: Cpu, from: Insn): Insn | null {
+    if (cpu.csLimit !== -1) return null;
+    const eip = cpu.eip;
+    const lin = (cpu.segBase[SegSlot.CS]! + eip) | 0;
+    const e = cpu.tlbData[lin >>> 12]!;
+    if ((e & cpu.rMask) !== 1) return null;
+    const first = this.cache.lookup(((e & ~0xfff) | (lin & 0xfff)) >>> 0, eip);
+    if (first === null || first.alone) return null;
+    linkBlocks(cpu, from, first, eip);
+    return first;
+  }
+
   /** Chains `first` (the block just looked up for `eip`) to the block end that missed it. */
   private link(first: Insn, eip: number): void {
     const cpu = this.cpu;
     const from = cpu.chainFrom;
     cpu.chainFrom = null;
     if (from === null || first.alone || cpu.csLimit !== -1) return;
-    if (from.c0Gen !== cpu.codeGen || from.c0Eip === eip) {
-      from.c0 = first;
-      from.c0Eip = eip;
-      from.c0Gen = cpu.codeGen;
-    } else {
-      from.c1 = first;
-      from.c1Eip = eip;
-      from.c1Gen = cpu.codeGen;
-    }
+    linkBlocks(cpu, from, first, eip);
   }
 
   /** An instruction straddling two pages (or outside RAM): gather its bytes through the MMU. */
@@ -287,6 +297,20 @@ export class Core {
     clock.advanceTo(t);
     cpu.pending |= Pending.CHECK_IRQ;
     return null;
+  }
+}
+
+/** Caches `first` as a successor of block end `from` for `eip`: the first slot if it is stale or
+ *  already holds this EIP, else the second (indirect branches keep replacing it). */
+function linkBlocks(cpu: Cpu, from: Insn, first: Insn, eip: number): void {
+  if (from.c0Gen !== cpu.codeGen || from.c0Eip === eip) {
+    from.c0 = first;
+    from.c0Eip = eip;
+    from.c0Gen = cpu.codeGen;
+  } else {
+    from.c1 = first;
+    from.c1Eip = eip;
+    from.c1Gen = cpu.codeGen;
   }
 }
 

@@ -128,6 +128,9 @@ export class Cpu {
   chainFrom: Insn | null = null;
   /** The block end a compiled trace left from (trace.ts), for chaining on after it. */
   traceExit: Insn | null = null;
+  /** Finds (without decoding or faulting) the already-decoded block at cpu.eip and chains `from` to
+   *  it; null sends the run loop the slow way (run.ts Core.quickLookup). */
+  blockLookup: (cpu: Cpu, from: Insn) => Insn | null = () => null;
   /** Instructions retired since reset (an integer-valued float64). */
   icount = 0;
   /** Virtual cycles not accounted for by instructions (modelled costs, HLT sleeps). */

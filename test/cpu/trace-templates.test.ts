@@ -2,10 +2,10 @@
 // programs built from every templated form (ALU on registers, memory and immediates, MOV, LEA,
 // INC/DEC, PUSH/POP, CALL/RET, JMP, all 16 Jcc) run in a hot loop, once with traces off and once
 // with traces and templates on; registers, flags and the data buffer must end up identical.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readEflags } from '../../src/cpu/flags.js';
 import { tiers } from '../../src/cpu/run-block.js';
-import { traceStats } from '../../src/cpu/trace.js';
+import { HOT_THRESHOLD, traceStats } from '../../src/cpu/trace.js';
 import { machine } from './harness.js';
 
 const BUF = 0x70000;
@@ -80,8 +80,13 @@ function runWith(src: string, traces: boolean): { regs: number[]; flags: number;
   };
 }
 
+beforeEach(() => {
+  tiers.hotThreshold = 50;
+});
+
 afterEach(() => {
   tiers.traces = true;
+  tiers.hotThreshold = HOT_THRESHOLD;
 });
 
 describe('trace templates agree with the interpreter', () => {

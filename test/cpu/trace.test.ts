@@ -1,13 +1,18 @@
 // The trace tier (hot block chains compiled to JS) must be invisible: self-modifying code inside a
 // hot loop, a fault in the middle of a trace, an interrupt deadline inside a trace, and the same
 // program with traces off give the same architectural results.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tiers } from '../../src/cpu/run-block.js';
-import { traceStats } from '../../src/cpu/trace.js';
+import { HOT_THRESHOLD, traceStats } from '../../src/cpu/trace.js';
 import { CODE, machine } from './harness.js';
+
+beforeEach(() => {
+  tiers.hotThreshold = 50;
+});
 
 afterEach(() => {
   tiers.traces = true;
+  tiers.hotThreshold = HOT_THRESHOLD;
 });
 
 describe('traces', () => {

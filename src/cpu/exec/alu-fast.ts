@@ -41,7 +41,6 @@ function logic32(cpu: Cpu, r: number): number {
 
 export const ALU_FAST_HANDLERS: Record<string, Handler> = {};
 
-type Op = (cpu: Cpu, a: number, b: number) => number;
 // Each operation gets its own handler functions written out (no shared closures: one call target
 // per call site once inlined).
 const ops: Record<string, { rr: Handler; rm: Handler; mr: Handler; ri: Handler; mi: Handler; ai: Handler }> = {
@@ -139,6 +138,3 @@ for (const [mn, h] of Object.entries(ops)) {
 
 ALU_FAST_HANDLERS['test_Ev_Gv/r32'] = (cpu, i) => void logic32(cpu, cpu.regs[i.rm]! & cpu.regs[i.reg]!);
 ALU_FAST_HANDLERS['test_Ev_Gv/m32'] = (cpu, i) => void logic32(cpu, read32(cpu, linR(cpu, i, 4)) & cpu.regs[i.reg]!);
-
-/** Keeps the Op type referenced for readers: every entry above has this shape underneath. */
-export type AluOp = Op;
