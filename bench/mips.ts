@@ -3,10 +3,11 @@
 // call/ret body) -- and prints instructions retired per second of host wall time. Loading the image
 // and building the board are excluded; each loop runs once to warm up (JIT, decode cache), then
 // ROUNDS timed runs on fresh machines, and the median is reported. Target: >= 250 MIPS each.
-//   npm run bench:mips [-- --iters N] [-- --json FILE]
+//   npm run bench:mips [-- --iters N] [--json FILE] [--interp (the interpreter tier alone)]
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tiers } from '../src/cpu/run-block.js';
 import { prepareNative } from '../src/vmm/run-native.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -21,6 +22,8 @@ function arg(name: string): string | undefined {
 
 const iters = Number(arg('--iters') ?? 20_000_000);
 const jsonOut = arg('--json');
+const interpOnly = process.argv.includes('--interp');
+if (interpOnly) tiers.traces = false;
 
 interface LoopResult {
   guest: string;
@@ -65,7 +68,7 @@ for (const g of LOOPS) {
   });
 }
 
-console.log(`native MIPS (median of ${ROUNDS} runs, ${iters} iterations each; target >= ${TARGET_MIPS})`);
+console.log(`native MIPS${interpOnly ? ', interpreter tier only' : ''} (median of ${ROUNDS} runs, ${iters} iterations each; target >= ${TARGET_MIPS})`);
 for (const r of results) {
   const mark = r.mips >= TARGET_MIPS ? 'ok' : 'below target';
   console.log(`  ${r.guest.padEnd(10)} ${r.mips.toFixed(1).padStart(7)} MIPS  (${r.instructions} insns in ${r.medianMs} ms; runs ${r.runsMips.join(' ')})  ${mark}`);
