@@ -7,33 +7,29 @@ import { CR0, CR4 } from '../../cpu/control-regs.js';
 import { WRITABLE } from '../../cpu/eflags.js';
 import { readEflags, writeEflags } from '../../cpu/flags.js';
 import type { Core } from '../../cpu/run.js';
-import { Insn } from '../../cpu/insn.js';
 import { type Cpu, Pending } from '../../cpu/state.js';
 import { HostBugError } from '../../common/assert.js';
 import { type NativeMachine, type NativeRunOptions, prepareNative } from '../../vmm/run-native.js';
-import { type CapturedState, captureState, restoreState } from '../history/object-state.js';
-import { type MemoryImage, restoreImage, takeImage } from '../history/memory-image.js';
+import { type MemoryImage, MemoryImager, restoreImage } from '../history/memory-image.js';
 import {
   type DebugTarget, type EndOutcome, type ExitInfo, type GuestRegisters, type ProbeHit, type RunStop, SEGMENT_NAMES, type SegmentName,
   type SegmentView, type TargetProbes, type TargetSnapshot, type TargetStats, type TranslationReport, type VmcsReader,
   WRITABLE_REGISTERS, type WritableRegister,
 } from '../target.js';
 import { walk32 } from '../walks.js';
+import { type CpuSnapshot, captureCpu, restoreCpu } from './cpu-state.js';
 
 type BoardState = ReturnType<NativeMachine['board']['saveState']>;
 
 interface NativeSnapshot extends TargetSnapshot {
   readonly memory: MemoryImage;
-  readonly cpu: CapturedState;
+  readonly cpu: CpuSnapshot;
   readonly board: BoardState;
-  readonly fruitless: number;
-  readonly tlbTag: number;
   readonly ended: EndOutcome | null;
 }
 
-/** The run loop's private fields a snapshot must carry (TypeScript `private`, reachable by name). */
+/** The run loop's resume-from-breakpoint mark (TypeScript `private`, reachable by name). */
 interface CorePrivate {
-  fruitless: number;
   bpResume: number;
 }
 
@@ -57,7 +53,7 @@ export class NativeTarget implements DebugTarget {
   private readonly cpu: Cpu;
   private hits: ProbeHit[] = [];
   private endedWith: EndOutcome | null = null;
-  private lastImage: MemoryImage | null = null;
+  private readonly imager = new MemoryImager();
 
   constructor(private readonly machine: NativeMachine) {
     const core = processorInternals(machine.processor);
@@ -265,20 +261,14 @@ export class NativeTarget implements DebugTarget {
 
   snapshot(): TargetSnapshot {
     const c = this.cpu;
-    const memory = takeImage(c.mem.u8, this.lastImage);
-    this.lastImage = memory;
-    const cpu = captureState(c, {
-      skip: new Set<object>([c.mem, c.io, c.clock, c.intc, c.msrs, c.tlb, c.vmxInstructions]),
-      skipBuffers: new Set([c.mem.buffer]),
-      skipIf: (o) => o instanceof Insn,
-    });
+    const memory = this.imager.take(c.mem.u8);
+    // The clock and devices are the board's: Board.saveState has them.
+    const cpu = captureCpu(this.core, [c.clock]);
     const snap: NativeSnapshot = {
-      bytes: memory.newBytes + cpu.bytes + 4096,
+      bytes: memory.newBytes + cpu.state.bytes + 4096,
       memory,
       cpu,
       board: this.machine.board.saveState(),
-      fruitless: (this.core as unknown as CorePrivate).fruitless,
-      tlbTag: c.tlb.tag,
       ended: this.endedWith,
     };
     return snap;
@@ -286,21 +276,10 @@ export class NativeTarget implements DebugTarget {
 
   restore(s: TargetSnapshot): void {
     const snap = s as NativeSnapshot;
-    const c = this.cpu;
-    restoreImage(c.mem.u8, snap.memory);
-    this.lastImage = snap.memory;
-    restoreState(snap.cpu);
+    restoreImage(this.cpu.mem.u8, snap.memory);
+    restoreCpu(this.core, snap.cpu);
     this.machine.board.loadState(snap.board);
-    (this.core as unknown as CorePrivate).fruitless = snap.fruitless;
     this.endedWith = snap.ended;
     this.hits = [];
-    // Caches of what memory and state used to be: decoded blocks, chains, translations.
-    this.core.cache.clear();
-    c.faultInsn = null;
-    c.thrown = null;
-    c.chainFrom = null;
-    c.codeGen++;
-    c.tlb.flushAll();
-    c.tlb.setTag(snap.tlbTag);
   }
 }

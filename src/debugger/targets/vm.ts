@@ -17,13 +17,14 @@ import { RunStatus, runVcpu } from '../../vmm/exit-loop.js';
 import type { VmStop } from '../../vmm/exits/outcome.js';
 import { type HostProcessorFactory, type VmMachine, type VmRunOptions, formatVmStats, prepareVm } from '../../vmm/run-vm.js';
 import { type CapturedState, captureState, restoreState } from '../history/object-state.js';
-import { type MemoryImage, restoreImage, takeImage } from '../history/memory-image.js';
+import { type MemoryImage, MemoryImager, restoreImage } from '../history/memory-image.js';
 import {
   type DebugTarget, type EndOutcome, type ExitInfo, type GuestRegisters, type ProbeHit, type RunStop, SEGMENT_NAMES,
   type SegmentName, type SegmentView, type TargetProbes, type TargetSnapshot, type TargetStats, type TranslationReport,
   type VmcsReader, WRITABLE_REGISTERS, type WritableRegister,
 } from '../target.js';
 import { walk32, walkEpt } from '../walks.js';
+import { type CpuSnapshot, captureCpu, cpuCaptureOptions, restoreCpu } from './cpu-state.js';
 
 const PAGE_SHIFT = 12;
 
@@ -33,11 +34,10 @@ export interface VmTargetOptions extends Omit<VmRunOptions, 'maxInsns'> {
 
 interface VmSnapshot extends TargetSnapshot {
   readonly memory: MemoryImage;
-  readonly cpu: CapturedState | null;
+  readonly cpu: CpuSnapshot | null;
   readonly ops: CapturedState;
   readonly vm: CapturedState;
   readonly self: { exitCount: number; pending: ExitInfo | null; ended: EndOutcome | null; lastExit: ExitInfo | null };
-  readonly tlbTag: number;
 }
 
 /** Loads `image` into a VM (ImageError on a bad image) and opens it for debugging. */
@@ -63,7 +63,7 @@ export class VmTarget implements DebugTarget {
   private last: ExitInfo | null = null;
   private endedWith: EndOutcome | null = null;
   private hits: ProbeHit[] = [];
-  private lastImage: MemoryImage | null = null;
+  private readonly imager = new MemoryImager();
 
   constructor(
     private readonly machine: VmMachine,
@@ -350,46 +350,41 @@ export class VmTarget implements DebugTarget {
 
   // ---------------------------------------------------------------- history
 
-  private captureOptions(extraSkip: object[]) {
+  /** Capture options for the VM graph and the VT-x interface object: the processor and host are
+   *  captured (or static) separately. */
+  private graphOptions(exclude: object | null) {
     const { vm, ops } = this.machine;
     const mem = vm.host.mem;
-    const skip = new Set<object>([mem, vm.host, vm.kernel, ...extraSkip]);
     const c = this.cpu;
-    if (c) skip.add(c.io).add(c.intc).add(c.msrs).add(c.tlb).add(c.vmxInstructions);
-    if (this.core) skip.add(this.core);
-    skip.add(ops);
-    return { skip, skipBuffers: new Set([mem.buffer]), skipIf: (o: object) => o instanceof Insn };
+    const opts = c ? cpuCaptureOptions(c, [vm.host, vm.kernel, c]) : { skip: new Set<object>([mem, vm.host, vm.kernel]), skipBuffers: new Set([mem.buffer]), skipIf: (o: object) => o instanceof Insn };
+    if (this.core) opts.skip.add(this.core);
+    opts.skip.add(ops);
+    if (exclude) opts.skip.delete(exclude);
+    return opts;
   }
 
   snapshot(): TargetSnapshot {
     const { vm, ops } = this.machine;
-    const memory = takeImage(vm.host.mem.u8, this.lastImage);
-    this.lastImage = memory;
-    const c = this.cpu;
-    const cpu = c ? captureState(c, this.captureOptions([])) : null;
+    const memory = this.imager.take(vm.host.mem.u8);
+    const cpu = this.core ? captureCpu(this.core, [vm.host, vm.kernel]) : null;
     // The VT-x interface object has state of its own (pause budget, GPRs, a test double's script).
-    const opsOpts = this.captureOptions(c ? [c] : []);
-    opsOpts.skip.delete(ops);
-    const opsState = captureState(ops, opsOpts);
-    const vmState = captureState(vm, this.captureOptions(c ? [c] : []));
+    const opsState = captureState(ops, this.graphOptions(ops));
+    const vmState = captureState(vm, this.graphOptions(null));
     const snap: VmSnapshot = {
-      bytes: memory.newBytes + (cpu?.bytes ?? 0) + opsState.bytes + vmState.bytes,
+      bytes: memory.newBytes + (cpu?.state.bytes ?? 0) + opsState.bytes + vmState.bytes,
       memory,
       cpu,
       ops: opsState,
       vm: vmState,
       self: { exitCount: this.exitNumber, pending: this.pending, ended: this.endedWith, lastExit: this.last },
-      tlbTag: c?.tlb.tag ?? 0,
     };
     return snap;
   }
 
   restore(s: TargetSnapshot): void {
     const snap = s as VmSnapshot;
-    const mem = this.machine.vm.host.mem;
-    restoreImage(mem.u8, snap.memory);
-    this.lastImage = snap.memory;
-    if (snap.cpu) restoreState(snap.cpu);
+    restoreImage(this.machine.vm.host.mem.u8, snap.memory);
+    if (snap.cpu && this.core) restoreCpu(this.core, snap.cpu);
     restoreState(snap.ops);
     restoreState(snap.vm);
     this.exitNumber = snap.self.exitCount;
@@ -397,15 +392,5 @@ export class VmTarget implements DebugTarget {
     this.endedWith = snap.self.ended;
     this.last = snap.self.lastExit;
     this.hits = [];
-    const c = this.cpu;
-    if (c && this.core) {
-      this.core.cache.clear();
-      c.faultInsn = null;
-      c.thrown = null;
-      c.chainFrom = null;
-      c.codeGen++;
-      c.tlb.flushAll();
-      c.tlb.setTag(snap.tlbTag);
-    }
   }
 }
