@@ -8,7 +8,7 @@ import { describeOutcome } from '../debugger/format.js';
 import { serveGdb } from '../debugger/gdb/server.js';
 import { runRepl } from '../debugger/repl.js';
 import type { DebugTarget, EndOutcome } from '../debugger/target.js';
-import { DEBUG_MODES, type DebugMode, createTarget } from '../debugger/targets/index.js';
+import { DEBUG_MODES, type DebugMode, TargetUnavailable, createTarget } from '../debugger/targets/index.js';
 import { MEM_MIB_DEFAULT, MEM_MIB_MAX, MEM_MIB_MIN } from '../machine/board.js';
 import { ExitCode } from './exit-codes.js';
 
@@ -61,7 +61,7 @@ async function debugCommand(image: string, opts: DebugOptions): Promise<number> 
       onConsole: (b) => dbg?.console.write(b),
     });
   } catch (e) {
-    if (e instanceof ImageError) {
+    if (e instanceof ImageError || e instanceof TargetUnavailable) {
       process.stderr.write(`vmm: ${e.message}\n`);
       return ExitCode.BadInput;
     }
@@ -127,7 +127,7 @@ export async function runUnderGdb(image: string, bytes: Uint8Array, opts: GdbRun
       onConsole: (b) => dbg?.console.write(b),
     });
   } catch (e) {
-    if (e instanceof ImageError) {
+    if (e instanceof ImageError || e instanceof TargetUnavailable) {
       process.stderr.write(`vmm: ${e.message}\n`);
       return ExitCode.BadInput;
     }

@@ -72,11 +72,10 @@ function runCommand(image: string, opts: RunOptions): number | Promise<number> {
     say(`cannot read ${image}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     return ExitCode.BadInput;
   }
+  if (opts.gdb !== undefined) {
+    return runUnderGdb(image, bytes, { port: opts.gdb, mode: opts.mode, pv: opts.pv ?? false, mem: opts.mem, ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}) });
+  }
   if (opts.mode !== 'native') {
-    if (opts.gdb !== undefined) {
-      say('--gdb runs --mode native for now');
-      return ExitCode.BadInput;
-    }
     try {
       return runVmCommand(image, bytes, { ...opts, mode: opts.mode }, say);
     } catch (e) {
@@ -91,7 +90,6 @@ function runCommand(image: string, opts: RunOptions): number | Promise<number> {
     say('--pv needs a VM mode (--mode ept): natively there is no hypervisor to call');
     return ExitCode.BadInput;
   }
-  if (opts.gdb !== undefined) return runUnderGdb(image, bytes, { port: opts.gdb, mode: opts.mode, mem: opts.mem, ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}) });
   let result: NativeRunResult;
   try {
     const run = opts.trace !== undefined ? (b: Uint8Array, o: NativeRunOptions) => runNativeTraced(b, o, opts.trace!) : runNative;
