@@ -344,8 +344,30 @@ export class VmTarget implements DebugTarget {
       this.endedWith = { kind: 'triple-fault', report: why.report };
       return { kind: 'ended', outcome: this.endedWith };
     }
-    if (this.hits.length > 0) return { kind: 'probe' };
+    if (this.hits.length > 0) {
+      if (why?.kind === 'stop-requested') this.settle();
+      return { kind: 'probe' };
+    }
     return { kind: 'budget' };
+  }
+
+  /**
+   * A probe stopped the guest before the processor looked at pending events; let it look (and the
+   * hypervisor handle any exit that causes) without executing an instruction, so the state at an
+   * instruction count is the same however the run got there (replay depends on it).
+   */
+  private settle(): void {
+    const { ops, vm } = this.machine;
+    const filter = this.probes.exitFilter;
+    this.probes.exitFilter = null;
+    try {
+      ops.pauseAt = ops.instructionsRetired;
+      const status = runVcpu(vm.vcpu);
+      this.machine.flushConsole();
+      if (status === RunStatus.STOPPED) this.endedWith = endOf(vm.stop ?? { kind: 'vm-error', report: 'the VM stopped without a reason' });
+    } finally {
+      this.probes.exitFilter = filter;
+    }
   }
 
   // ---------------------------------------------------------------- history
