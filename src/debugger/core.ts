@@ -61,7 +61,7 @@ export class Debugger {
   ) {
     this.console = new ConsoleGate(opts.console ?? (() => {}));
     this.snapshots = new SnapshotStore(opts.snapshots ?? DEFAULT_POLICY);
-    this.maxExitLog = opts.maxExitLog ?? 1_000_000;
+    this.maxExitLog = opts.maxExitLog ?? 200_000;
     target.onExit = (e) => this.recordExit(e);
     this.takeSnapshot();
   }
