@@ -73,6 +73,21 @@ async function runContinue(h: CommandHost): Promise<void> {
   }
 }
 
+/** Steps per slice of a long `step N`, between which Ctrl-C is noticed. */
+const STEP_CHUNK = 10_000;
+
+async function stepLong(h: CommandHost, n: number): Promise<void> {
+  for (let left = n; left > 0; left -= STEP_CHUNK) {
+    const k = Math.min(STEP_CHUNK, left);
+    const ev = h.dbg.step(k);
+    const plainUnit = ev.kind === 'step' || (ev.kind === 'vm-exit' && ev.bp === null);
+    if (!plainUnit || left === k) return reportStop(h, ev);
+    const bp = h.dbg.breakpointHere();
+    if (bp) return reportStop(h, bp);
+    if (await h.pause()) return reportStop(h, h.dbg.interrupted());
+  }
+}
+
 function parseAddressArg(h: CommandHost, text: string | undefined, what = 'address'): number | null {
   if (text === undefined) {
     h.print(`missing ${what}`);
@@ -242,6 +257,7 @@ const COMMANDS: readonly Command[] = [
     run(h, args) {
       const n = args[0] === undefined ? 1 : parseCount(args[0], 1, 100_000_000);
       if (n === null) return h.print(`bad count "${args[0]}": a number from 1`);
+      if (h.trace !== 'on' && n > STEP_CHUNK) return stepLong(h, n);
       if (h.trace === 'on') {
         for (let i = 0; i < n; i++) {
           const ev = h.dbg.step(1);

@@ -70,7 +70,14 @@ export class GdbSession {
           break;
         case 'packet':
           if (!this.noAck) this.send(bytesOf('+'));
-          this.handle(stringOf(m.data), m.data);
+          try {
+            this.handle(stringOf(m.data), m.data);
+          } catch (e) {
+            // A host bug must not take the session down: say so (gdb prints O packets) and fail the request.
+            this.running = false;
+            this.send(framePacket(consolePacket(`vmm: internal error: ${e instanceof Error ? e.message : String(e)}\n`)));
+            this.reply('E01');
+          }
           break;
       }
     }
@@ -304,7 +311,16 @@ export class GdbSession {
     let first = true;
     const slice = (): void => {
       if (this.closed) return;
-      let ev = dbg.resume(CONTINUE_SLICE, first);
+      let ev: StopEvent | null;
+      try {
+        ev = dbg.resume(CONTINUE_SLICE, first);
+      } catch (e) {
+        this.running = false;
+        this.send(framePacket(consolePacket(`vmm: internal error: ${e instanceof Error ? e.message : String(e)}\n`)));
+        this.lastStop = dbg.interrupted();
+        this.sendStop(this.lastStop);
+        return;
+      }
       first = false;
       if (ev === null && this.interruptRequested) ev = dbg.interrupted();
       if (ev === null) {
