@@ -91,10 +91,12 @@ export class Vm {
       mem.write32(this.identityMapHpa + i * 4, (i << LARGE_PAGE_SHIFT) | PTE.P | PTE.RW | PTE.US | PTE.PS | PTE.A | PTE.D);
     }
 
+    // EPT accessed/dirty flags stay off although the processor advertises them: with them, the
+    // processor's reads of guest paging structures count as writes (SDM Vol. 3 §29.3.3.2), so the
+    // identity map would have to be writable by the guest, a frame outside its RAM. Nothing here
+    // consumes EPT dirty bits yet. Read-only works because its PDEs have A and D preset.
     this.ept = new EptTables(mem, frames, id, { largePages: caps.ept2mPages, accessedDirty: false });
     this.ept.map(0, ramBase, ramSize);
-    // Read-only: the processor only reads it (the PDEs' A and D are preset), and the guest cannot
-    // change the map its own paging-off execution depends on.
     this.ept.map(this.identityMapGpa, this.identityMapHpa, PAGE_SIZE, EPTE.R);
 
     this.clockOffset = -ops.rdtsc();
