@@ -158,6 +158,7 @@ export function deliverOnce(cpu: Cpu, vector: number, kind: EventKind, errorCode
   setCpl(cpu, newCpl);
   cpu.halted = false;
   cpu.errExt = 0;
+  if (cpu.nonRoot) cpu.vmx.onEventDelivered(cpu);
 }
 
 /** Thrown (as a host exception the run loop turns into a stop) for architecture this processor does
@@ -188,6 +189,7 @@ export function deliverEvent(cpu: Cpu, vector: number, kind: EventKind, errorCod
       cpu.errExt = 0;
       if (e !== FAULT) throw e;
       const second = FAULT.vector;
+      if (cpu.nonRoot) cpu.vmx.onDeliveryFault(cpu, second, FAULT.errorCode, FAULT.hasErrorCode);
       const firstIsException = kind === EventKind.Exception;
       if (firstIsException && vector === Vec.DF) {
         tripleFault(cpu, `${VECTOR_NAMES[second] ?? `vector ${second}`} while delivering #DF`);

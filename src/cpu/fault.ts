@@ -16,8 +16,16 @@ export class InstructionAborted {
   readonly reason = 'aborted';
 }
 
+/** Thrown by the VMX layer once it has recorded a VM exit's cause (vmx/): the run loop rolls EIP
+ *  back to the start of the instruction that was executing, if any (VM exits are fault-like),
+ *  lets the VMX layer complete the exit (cpu.vmx.completeExit) and returns 'vm-exit' from run(). */
+export class VmExitSignal {
+  readonly reason = 'vm-exit';
+}
+
 export const FAULT = new CpuFault();
 export const ABORTED = new InstructionAborted();
+export const VM_EXIT = new VmExitSignal();
 
 export function raise(vector: number): never {
   FAULT.vector = vector;

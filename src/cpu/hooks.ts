@@ -23,7 +23,8 @@ export const Intercept = {
   LMSW: 9,
   /** a = debug register number, b = GPR | (1 << 8 when reading the DR). */
   MOV_DR: 10,
-  /** a = port, b = the I/O exit qualification's low bits: size-1 (2:0), IN (3), string (4), REP (5). */
+  /** a = port, b = the I/O exit qualification's low bits: size-1 (2:0), IN (3), string (4), REP (5),
+   *  immediate port operand (6). */
   IO: 11,
   PAUSE: 12,
   WBINVD: 13,
@@ -35,31 +36,51 @@ export const Intercept = {
 } as const;
 export type Intercept = (typeof Intercept)[keyof typeof Intercept];
 
-/** The VMX layer's side of the seams. */
+/** The VMX layer's side of the seams. A hook that causes a VM exit records its cause and throws
+ *  VM_EXIT (fault.ts); the run loop then rolls EIP back to the instruction that was executing (if
+ *  any), calls `completeExit` and returns 'vm-exit' from run(). */
 export interface VmxHooks {
   /** An interceptable instruction in non-root operation, called after the checks the SDM orders
    *  before the VM exit (privilege, #UD) and before any side effect. Returns to let the instruction
-   *  run; otherwise performs the VM exit and throws ABORTED (fault.ts). */
+   *  run; otherwise records the VM exit and throws VM_EXIT. */
   intercept(cpu: Cpu, kind: Intercept, insn: Insn, a: number, b: number): void;
+  /** MOV from CR0/CR4 and SMSW in non-root: `value` with the host-owned bits from the read shadow. */
+  readCr(cpu: Cpu, cr: number, value: number): number;
+  /** MOV to CR0/CR4, CLTS and LMSW in non-root that did not exit: the value to load, host-owned
+   *  bits keeping their current value (SDM Vol. 3 §26.3). */
+  writeCr(cpu: Cpu, cr: number, value: number): number;
   /** An event is about to be delivered through the IDT in non-root operation (exception bitmap,
-   *  external-interrupt exiting, IDT-vectoring information). Same contract as `intercept`. */
+   *  IDT-vectoring information). Same contract as `intercept`. */
   onEvent(cpu: Cpu, vector: number, kind: EventKind, errorCode: number, hasErrorCode: boolean): void;
-  /** The interrupt controller has a request and IF = 1, before the INTA cycle (external-interrupt
-   *  exiting, "acknowledge interrupt on exit"). Returns true when it took over (a VM exit). */
-  onExternalInterrupt(cpu: Cpu): boolean;
+  /** Delivery of an event raised exception `vector`, before the double-fault rules combine the two:
+   *  the exception bitmap is consulted for this exception as it is (SDM Vol. 3 §26.2, §28.2.4). */
+  onDeliveryFault(cpu: Cpu, vector: number, errorCode: number, hasErrorCode: boolean): void;
+  /** The event that passed `onEvent` has been delivered (the handler's CS:EIP is loaded). */
+  onEventDelivered(cpu: Cpu): void;
+  /** The run loop looks for interrupts (CHECK_IRQ or halted) in non-root operation, before RFLAGS.IF
+   *  is consulted: interrupt-window exits, and external-interrupt exiting, which IF does not block. */
+  onExternalInterrupt(cpu: Cpu): void;
   /** A triple fault in non-root operation: the VM exits instead of the processor shutting down.
    *  Returns true when it took over (and the processor carries on in root mode). */
   onTripleFault(cpu: Cpu): boolean;
   /** Pending.VMX was set: a VM exit, preemption timer or MTF wants the processor at this boundary. */
   onPending(cpu: Cpu): void;
+  /** After VM_EXIT reached the run loop (EIP already rolled back to `insn`'s start when a
+   *  instruction was executing): save guest state, load host state, leave non-root operation. */
+  completeExit(cpu: Cpu, insn: Insn | null): void;
 }
 
 export const NO_VMX: VmxHooks = {
   intercept: () => {},
+  readCr: (_cpu, _cr, value) => value,
+  writeCr: (_cpu, _cr, value) => value,
   onEvent: () => {},
-  onExternalInterrupt: () => false,
+  onDeliveryFault: () => {},
+  onEventDelivered: () => {},
+  onExternalInterrupt: () => {},
   onTripleFault: () => false,
   onPending: () => {},
+  completeExit: () => {},
 };
 
 /** VMX instructions by mnemonic: `vmxon vmxoff vmclear vmptrld vmptrst vmread vmwrite vmlaunch

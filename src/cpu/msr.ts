@@ -55,9 +55,10 @@ export class MsrTable {
   }
 }
 
-/** The time-stamp counter: virtual cycles plus the offset software wrote (SDM Vol. 3 §18.17). */
+/** The time-stamp counter: virtual cycles plus the offset software wrote (SDM Vol. 3 §18.17), plus
+ *  the VMCS TSC offset in VMX non-root operation (SDM Vol. 3 §26.6.5). */
 export function readTsc(cpu: Cpu): number {
-  return cpu.clock.now + cpu.tscOffset;
+  return cpu.clock.now + cpu.tscOffset + cpu.vmxTscOffset;
 }
 
 function split(v: number, out: MsrValue): void {
@@ -72,7 +73,7 @@ export function installArchitecturalMsrs(cpu: Cpu): void {
     MsrIndex.IA32_TIME_STAMP_COUNTER,
     (c, out) => split(readTsc(c), out),
     (c, lo, hi) => {
-      c.tscOffset = (hi >>> 0) * 4294967296 + (lo >>> 0) - c.clock.now;
+      c.tscOffset = (hi >>> 0) * 4294967296 + (lo >>> 0) - c.clock.now - c.vmxTscOffset;
       return true;
     },
   );

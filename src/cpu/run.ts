@@ -3,10 +3,11 @@
 // interrupts, the STI/MOV SS shadow, TF single-step, HLT, device deadlines, stop requests, VMX).
 // This is the ONE place guest faults (the CpuFault sentinel) are caught and turned into exception
 // delivery; host errors pass through untouched.
+import { HostBugError } from '../common/assert.js';
 import { AR } from './descriptor.js';
 import { IF, TF } from './eflags.js';
 import { UnsupportedFeature, deliverEvent } from './exceptions.js';
-import { ABORTED, FAULT } from './fault.js';
+import { ABORTED, FAULT, VM_EXIT } from './fault.js';
 import { readEflags } from './flags.js';
 import type { Insn } from './insn.js';
 import { translateFetch } from './memory-access.js';
@@ -26,6 +27,13 @@ export type StopReason =
   | { readonly kind: 'triple-fault'; readonly report: string }
   | { readonly kind: 'unsupported'; readonly message: string }
   | { readonly kind: 'breakpoint'; readonly eip: number };
+
+/** What Core.run returns: a StopReason, or (when `vmExitStops` is set) 'vm-exit': a VM exit completed
+ *  and the processor is in VMX root operation at the host state. For a TypeScript hypervisor HOST_RIP
+ *  is its own code (vmx/host-ops.ts), so run() returns to it; code-driven VMX runs on at HOST_RIP. */
+export type CoreStop = StopReason | { readonly kind: 'vm-exit' };
+
+const VM_EXIT_STOP: CoreStop = { kind: 'vm-exit' };
 
 /** Consecutive HLT wake-ups by a device deadline that delivered no interrupt before we call the
  *  halt permanent (e.g. a periodic timer whose IRQ the PIC masks). */
@@ -47,6 +55,8 @@ export class Core {
   private fruitless = 0;
   /** The icount at which run() last stopped on a breakpoint (so resuming does not stop again). */
   private bpResume = -1;
+  /** run() returns 'vm-exit' after each VM exit (the hypervisor is TypeScript: vmx/host-ops.ts). */
+  vmExitStops = false;
 
   constructor(cpu: Cpu) {
     this.cpu = cpu;
@@ -62,6 +72,13 @@ export class Core {
 
   /** Runs until something stops the processor or `maxInsns` instructions retire. */
   run(maxInsns: number): StopReason {
+    const r = this.execute(maxInsns);
+    if (r.kind === 'vm-exit') throw new HostBugError('run() of a processor whose VM exits stop it (use execute)');
+    return r;
+  }
+
+  /** run() for the TypeScript hypervisor's processor (`vmExitStops`): may also return 'vm-exit'. */
+  execute(maxInsns: number): CoreStop {
     const cpu = this.cpu;
     const clock = cpu.clock;
     let remaining = maxInsns;
@@ -236,7 +253,7 @@ export class Core {
   }
 
   /** Accounts for `n` retired instructions and handles what the runner caught. */
-  private handleThrown(n: number): StopReason | null {
+  private handleThrown(n: number): CoreStop | null {
     const cpu = this.cpu;
     cpu.icount += n;
     cpu.clock.now += n;
@@ -250,33 +267,53 @@ export class Core {
     }
     if (t === ABORTED) return null;
     if (insn !== null) cpu.eip = (insn.nextEip - insn.len) | 0;
+    if (t === VM_EXIT) {
+      cpu.vmx.completeExit(cpu, insn);
+      return this.vmExitStops ? VM_EXIT_STOP : null;
+    }
     if (t instanceof UnsupportedFeature) return { kind: 'unsupported', message: `${t.message} at EIP=${hex8(cpu.eip)}` };
     throw t;
   }
 
   /** Runs processor-internal work that may fault in a way the processor reports (not the guest). */
-  private guard(f: () => void): StopReason | null {
+  private guard(f: () => void): CoreStop | null {
     try {
       f();
       return null;
     } catch (t) {
-      if (t === ABORTED) return null;
-      if (t instanceof UnsupportedFeature) return { kind: 'unsupported', message: `${t.message} at EIP=${hex8(this.cpu.eip)}` };
-      if (t === FAULT) {
-        // A fault escaping delivery means deliverEvent itself could not cope: treat as shutdown.
-        this.cpu.shutdown = true;
-        this.cpu.shutdownReason = `${VECTOR_NAMES[FAULT.vector] ?? FAULT.vector} during event delivery`;
-        return null;
-      }
-      throw t;
+      return this.caught(t);
     }
   }
 
+  /** What guard() makes of something thrown outside an instruction. */
+  private caught(t: unknown): CoreStop | null {
+    if (t === ABORTED) return null;
+    if (t === VM_EXIT) {
+      this.cpu.vmx.completeExit(this.cpu, null);
+      return this.vmExitStops ? VM_EXIT_STOP : null;
+    }
+    if (t instanceof UnsupportedFeature) return { kind: 'unsupported', message: `${t.message} at EIP=${hex8(this.cpu.eip)}` };
+    if (t === FAULT) {
+      // A fault escaping delivery means deliverEvent itself could not cope: treat as shutdown.
+      this.cpu.shutdown = true;
+      this.cpu.shutdownReason = `${VECTOR_NAMES[FAULT.vector] ?? FAULT.vector} during event delivery`;
+      return null;
+    }
+    throw t;
+  }
+
   /** Delivers an external interrupt if one is pending and IF allows it (SDM Vol. 3 §6.8.1). */
-  private acceptInterrupt(): StopReason | null {
+  private acceptInterrupt(): CoreStop | null {
     const cpu = this.cpu;
+    if (cpu.nonRoot) {
+      // VMX first: interrupt-window exits, and external-interrupt exiting, which IF does not block.
+      try {
+        cpu.vmx.onExternalInterrupt(cpu);
+      } catch (t) {
+        return this.caught(t);
+      }
+    }
     if ((cpu.flags & IF) === 0 || cpu.inhibitIrq || !cpu.intc.hasInterrupt()) return null;
-    if (cpu.nonRoot && cpu.vmx.onExternalInterrupt(cpu)) return null;
     const vector = cpu.intc.acknowledge();
     cpu.halted = false;
     this.fruitless = 0;
@@ -287,7 +324,10 @@ export class Core {
   private sleep(): StopReason | null {
     const cpu = this.cpu;
     const clock = cpu.clock;
-    if ((cpu.flags & IF) === 0) return { kind: 'halted-forever', why: 'halted with interrupts disabled (IF=0)' };
+    // In VMX non-root operation a VMX-preemption timer or MTF deadline still ends a halt with IF = 0.
+    if ((cpu.flags & IF) === 0 && !(cpu.nonRoot && clock.nextDeadline !== Infinity)) {
+      return { kind: 'halted-forever', why: 'halted with interrupts disabled (IF=0)' };
+    }
     if (clock.nextDeadline === Infinity) return { kind: 'halted-forever', why: 'halted with no interrupt pending and no timer armed' };
     if (++this.fruitless > MAX_FRUITLESS_WAKEUPS) {
       return { kind: 'halted-forever', why: `halted: ${MAX_FRUITLESS_WAKEUPS} timer deadlines passed without an interrupt reaching the processor` };

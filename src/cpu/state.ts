@@ -89,6 +89,9 @@ export class Cpu {
   // ---- control and debug registers
   cr0 = CR0.PE | CR0.ET;
   cr2 = 0;
+  /** CR2 before the page walk's last #PF set it: a #PF that causes a VM exit must not change CR2
+   *  (SDM Vol. 3 §26.2), so the VMX layer puts this back. */
+  cr2BeforeFault = 0;
   cr3 = 0;
   cr4 = 0;
   readonly dr = new Int32Array(8);
@@ -96,6 +99,8 @@ export class Cpu {
   // ---- MSR-backed state (msr.ts); `msrs` is the RDMSR/WRMSR table (the VMX layer adds its MSRs)
   readonly msrs = new MsrTable();
   tscOffset = 0;
+  /** VMX non-root with TSC offsetting: the VMCS TSC offset the guest's reads add (0 otherwise). */
+  vmxTscOffset = 0;
   sysenterCs = 0;
   sysenterEsp = 0;
   sysenterEip = 0;
@@ -116,6 +121,9 @@ export class Cpu {
   halted = false;
   /** Interrupts are blocked until after the next instruction (STI, MOV SS / POP SS shadow). */
   inhibitIrq = false;
+  /** With inhibitIrq: the blocking comes from MOV SS / POP SS, not STI (VMX saves them apart, and
+   *  VM entry after MOV SS fails with error 26). */
+  inhibitMovSs = false;
   /** Pending.* bits: the run loop leaves the inner loop when any is set. */
   pending = 0;
   /** Set by the block runner when a handler throws: what was thrown and by which instruction. */

@@ -55,6 +55,7 @@ function popSeg(s: number): Handler {
       loadStackSegment(cpu, v);
       // POP SS blocks interrupts and debug traps until after the next instruction (SDM POP).
       cpu.inhibitIrq = true;
+      cpu.inhibitMovSs = true;
       cpu.pending |= Pending.STEP;
     } else loadDataSegment(cpu, s, v);
     adjustEsp(cpu, insn.opSize);

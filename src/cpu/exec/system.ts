@@ -45,6 +45,7 @@ const sti: Handler = (cpu) => {
   if ((cpu.flags & IF) === 0) {
     cpu.flags |= IF;
     cpu.inhibitIrq = true;
+    cpu.inhibitMovSs = false;
     cpu.pending |= Pending.STEP | Pending.CHECK_IRQ;
   }
 };
@@ -90,13 +91,15 @@ const movFromCr: Handler = (cpu, insn) => {
   requireCpl0(cpu);
   if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.MOV_FROM_CR, insn, insn.reg, insn.rm);
   const n = insn.reg;
-  cpu.regs[insn.rm] = n === 0 ? cpu.cr0 : n === 2 ? cpu.cr2 : n === 3 ? cpu.cr3 : cpu.cr4;
+  const v = n === 0 ? cpu.cr0 : n === 2 ? cpu.cr2 : n === 3 ? cpu.cr3 : cpu.cr4;
+  cpu.regs[insn.rm] = cpu.nonRoot && (n === 0 || n === 4) ? cpu.vmx.readCr(cpu, n, v) : v;
 };
 
 const movToCr: Handler = (cpu, insn) => {
   requireCpl0(cpu);
   if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.MOV_TO_CR, insn, insn.reg, insn.rm);
-  const v = cpu.regs[insn.rm]!;
+  let v = cpu.regs[insn.rm]!;
+  if (cpu.nonRoot && (insn.reg === 0 || insn.reg === 4)) v = cpu.vmx.writeCr(cpu, insn.reg, v);
   switch (insn.reg) {
     case 0:
       writeCr0(cpu, v);
@@ -265,6 +268,7 @@ const movToSreg: Handler = (cpu, insn) => {
   if (insn.reg === SegSlot.SS) {
     loadStackSegment(cpu, sel);
     cpu.inhibitIrq = true;
+    cpu.inhibitMovSs = true;
     cpu.pending |= Pending.STEP;
   } else loadDataSegment(cpu, insn.reg, sel);
 };
@@ -302,21 +306,28 @@ function simplePrivileged(kind: Intercept): Handler {
 
 const clts: Handler = (cpu, insn) => {
   requireCpl0(cpu);
-  if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.CLTS, insn, 0, 0);
-  cpu.cr0 &= ~CR0.TS;
+  if (cpu.nonRoot) {
+    cpu.vmx.intercept(cpu, Intercept.CLTS, insn, 0, 0);
+    cpu.cr0 = cpu.vmx.writeCr(cpu, 0, cpu.cr0 & ~CR0.TS);
+  } else cpu.cr0 &= ~CR0.TS;
 };
 
 /** LMSW loads CR0 bits 0-3 and can set PE but never clear it (SDM LMSW). */
 const lmsw: Handler = (cpu, insn) => {
   requireCpl0(cpu);
   const v = readE16(cpu, insn);
-  if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.LMSW, insn, v, insn.mod === 3 ? -1 : linR(cpu, insn, 2));
-  writeCr0(cpu, (cpu.cr0 & ~0xe) | (v & 0xf) | (cpu.cr0 & CR0.PE));
+  let cr0 = (cpu.cr0 & ~0xe) | (v & 0xf) | (cpu.cr0 & CR0.PE);
+  if (cpu.nonRoot) {
+    cpu.vmx.intercept(cpu, Intercept.LMSW, insn, v, insn.mod === 3 ? -1 : linR(cpu, insn, 2));
+    cr0 = cpu.vmx.writeCr(cpu, 0, cr0);
+  }
+  writeCr0(cpu, cr0);
 };
 
 const smsw: Handler = (cpu, insn) => {
-  if (insn.mod === 3 && insn.opSize === 4) cpu.regs[insn.rm] = cpu.cr0;
-  else writeE16(cpu, insn, cpu.cr0);
+  const cr0 = cpu.nonRoot ? cpu.vmx.readCr(cpu, 0, cpu.cr0) : cpu.cr0;
+  if (insn.mod === 3 && insn.opSize === 4) cpu.regs[insn.rm] = cr0;
+  else writeE16(cpu, insn, cr0);
 };
 
 export const SYSTEM_HANDLERS: Record<string, Handler> = {

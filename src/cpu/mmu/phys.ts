@@ -17,12 +17,13 @@ export const PhysAccess = {
 export type PhysAccess = (typeof PhysAccess)[keyof typeof PhysAccess];
 
 /** A second translation stage (EPT). `translate` returns the host-physical address or ends the
- *  instruction (it throws the run loop's ABORTED sentinel after performing a VM exit). When the final
- *  translation of a data access is installed in the TLB, `writeDenied` (set by the last translate of
- *  that address) keeps writes from hitting a page the second stage maps read-only. */
+ *  instruction (it records a VM exit and throws the run loop's VM_EXIT sentinel). When the final
+ *  translation is installed in the TLB, `restricted` (set by the last translate) says the second
+ *  stage does not allow every kind of access to the page (read, write and execute): the entry is
+ *  then marked so that every access walks again and the second stage checks it. */
 export interface SecondStage {
   translate(cpu: Cpu, gpa: number, access: PhysAccess, linear: number, linearValid: boolean): number;
-  readonly writeDenied: boolean;
+  readonly restricted: boolean;
 }
 
 export function guestToHost(cpu: Cpu, gpa: number, access: PhysAccess, linear: number, linearValid: boolean): number {

@@ -16,14 +16,17 @@ export const TlbBit = {
   GLOBAL: 1 << 4,
   /** Not RAM (open bus beyond the end of memory): every access takes the slow path. */
   SLOW: 1 << 5,
+  /** The second stage (EPT) does not allow every access to the page: no access may hit, each one
+   *  walks again so the second stage checks its kind (read, write, fetch). */
+  RESTRICTED: 1 << 6,
 } as const;
 
 /** Access masks for the hit test, by privilege (supervisor / user) and direction. */
 export const TlbMask = {
-  READ_SUP: TlbBit.VALID | TlbBit.SLOW,
-  READ_USER: TlbBit.VALID | TlbBit.SLOW | TlbBit.NO_USER,
-  WRITE_SUP: TlbBit.VALID | TlbBit.SLOW | TlbBit.NO_WRITE_SUP,
-  WRITE_USER: TlbBit.VALID | TlbBit.SLOW | TlbBit.NO_WRITE_USER,
+  READ_SUP: TlbBit.VALID | TlbBit.SLOW | TlbBit.RESTRICTED,
+  READ_USER: TlbBit.VALID | TlbBit.SLOW | TlbBit.RESTRICTED | TlbBit.NO_USER,
+  WRITE_SUP: TlbBit.VALID | TlbBit.SLOW | TlbBit.RESTRICTED | TlbBit.NO_WRITE_SUP,
+  WRITE_USER: TlbBit.VALID | TlbBit.SLOW | TlbBit.RESTRICTED | TlbBit.NO_WRITE_USER,
 } as const;
 
 const PAGES = 1 << 20;
@@ -91,6 +94,18 @@ export class Tlb {
     this.data = ctx.data;
     this.tag = tag;
     this.onSwitch(ctx.data);
+  }
+
+  /** True when entries tagged `tag` are kept (switching to it reuses them). */
+  has(tag: number): boolean {
+    return this.contexts.some((c) => c.tag === tag);
+  }
+
+  /** Drops the entry for one linear page in the context tagged `tag` (INVVPID individual address). */
+  flushTagPage(tag: number, linear: number): void {
+    this.onFlush();
+    const ctx = this.contexts.find((c) => c.tag === tag);
+    if (ctx) ctx.data[linear >>> 12] = 0;
   }
 
   /** INVLPG / single-page invalidation in the current context (global entries too, SDM §4.10.4.1). */

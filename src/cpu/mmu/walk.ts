@@ -17,7 +17,7 @@ function finalEntry(cpu: Cpu, gpa: number, access: Access, lin: number, perm: nu
   const pa = access === Access.WRITE ? PhysAccess.WRITE : access === Access.FETCH ? PhysAccess.FETCH : PhysAccess.READ;
   const hpa = guestToHost(cpu, gpa, pa, lin, true);
   let e = (hpa & PTE_FRAME) | TlbBit.VALID | perm;
-  if (cpu.secondStage !== null && cpu.secondStage.writeDenied) e |= TlbBit.NO_WRITE_SUP | TlbBit.NO_WRITE_USER;
+  if (cpu.secondStage !== null && cpu.secondStage.restricted) e |= TlbBit.RESTRICTED;
   if ((hpa >>> 0) >= cpu.memSize) e |= TlbBit.SLOW;
   return e;
 }
@@ -25,6 +25,7 @@ function finalEntry(cpu: Cpu, gpa: number, access: Access, lin: number, perm: nu
 function pageFault(cpu: Cpu, lin: number, code: number, access: Access, user: boolean): never {
   if (access === Access.WRITE) code |= PfErr.W;
   if (user) code |= PfErr.U;
+  cpu.cr2BeforeFault = cpu.cr2;
   cpu.cr2 = lin;
   return raisePF(code);
 }
