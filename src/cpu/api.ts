@@ -9,9 +9,14 @@ import { installArchitecturalMsrs } from './msr.js';
 import { Core, type StopReason } from './run.js';
 import { refreshSegChecks, setCpl } from './segmentation.js';
 import { type CpuClock, Cpu, type InterruptController, Pending } from './state.js';
+import type { VmxClock } from './vmx/controller.js';
+import { HostVmxOps, type VmxProcessor } from './vmx/host-ops.js';
+import { installVmx, schedulingClock } from './vmx/install.js';
 
 export type { StopReason } from './run.js';
 export type { CpuClock, InterruptController } from './state.js';
+export type { VmxClock } from './vmx/controller.js';
+export type { VmxProcessor } from './vmx/host-ops.js';
 
 /** What the processor is built on. */
 export interface ProcessorBoard {
@@ -78,10 +83,12 @@ export interface Processor {
   readonly eip: number;
 }
 
-/** Creates a processor over `board`, in the state of a CPU after reset into protected mode. */
+/** Creates a processor over `board`, in the state of a CPU after reset into protected mode. Its VT-x
+ *  is there for code that uses it (CPUID.1:ECX.VMX says so); VM exits go to HOST_RIP as on silicon. */
 export function createProcessor(board: ProcessorBoard): Processor {
   const cpu = new Cpu(board.memory, board.bus, board.clock, board.interruptController);
   installArchitecturalMsrs(cpu);
+  installVmx(cpu, schedulingClock(board.clock));
   const core = new Core(cpu);
   const processor: Processor = {
     setState: (s) => applyState(cpu, s),
@@ -143,4 +150,26 @@ function applyState(cpu: Cpu, s: CpuStartState): void {
   cpu.pending = Pending.CHECK_IRQ;
   cpu.icount = 0;
   cpu.tlb.flushAll();
+}
+
+/** What a processor for a TypeScript hypervisor is built on: its clock also schedules one-shot events
+ *  (the VMX-preemption timer, MTF). */
+export interface VmxProcessorBoard extends ProcessorBoard {
+  readonly clock: CpuClock & VmxClock;
+}
+
+/**
+ * A processor in the host state `start` (for VMX operation: CR0.PE/NE/PG, CR4.VMXE), with the VT-x
+ * interface a hypervisor written in TypeScript drives it through (src/vmm/vmx-ops.ts VmxOps):
+ * VMX instructions at CPL 0, and VMLAUNCH/VMRESUME that run the guest until its next VM exit.
+ */
+export function createVmxProcessor(board: VmxProcessorBoard, start: CpuStartState): VmxProcessor {
+  const cpu = new Cpu(board.memory, board.bus, board.clock, board.interruptController);
+  installArchitecturalMsrs(cpu);
+  const ctl = installVmx(cpu, board.clock);
+  const core = new Core(cpu);
+  applyState(cpu, start);
+  const ops = new HostVmxOps(cpu, core, ctl);
+  registerProcessorInternals(ops, core);
+  return ops;
 }

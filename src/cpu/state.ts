@@ -148,6 +148,8 @@ export class Cpu {
   /** The vector being delivered (-1 when none): a fault during delivery is a double fault or is
    *  handled serially (SDM Vol. 3 §6.15 Table 6-5); a fault while delivering #DF shuts down. */
   deliveringVector = -1;
+  /** Length of the last INT n / INT3 / INTO / INT1 instruction (VMX reports it for software events). */
+  softEventLength = 0;
   /** The EXT bit (0 or 1) for error codes of faults raised while delivering an external event. */
   errExt = 0;
   /** What stopped the processor when `shutdown` is set (for the triple-fault report). */

@@ -254,10 +254,21 @@ const iretd: Handler = (cpu, insn) => {
 
 // ---------------------------------------------------------------- software interrupts
 
-const int_Ib: Handler = (cpu, insn) => deliverOnce(cpu, insn.imm & 0xff, EventKind.SoftwareInt, 0, false);
-const int3: Handler = (cpu) => deliverOnce(cpu, Vec.BP, EventKind.SoftwareException, 0, false);
+// cpu.softEventLength: VMX reports the instruction's length with exits caused by (or during the
+// delivery of) a software event, so the hypervisor can re-inject it (SDM Vol. 3 §28.2.4).
+const int_Ib: Handler = (cpu, insn) => {
+  cpu.softEventLength = insn.len;
+  deliverOnce(cpu, insn.imm & 0xff, EventKind.SoftwareInt, 0, false);
+};
+const int3: Handler = (cpu, insn) => {
+  cpu.softEventLength = insn.len;
+  deliverOnce(cpu, Vec.BP, EventKind.SoftwareException, 0, false);
+};
 /** INT1 (ICEBP, F1): #DB as a privileged software exception: a trap, no gate-DPL check. */
-const int1: Handler = (cpu) => deliverOnce(cpu, Vec.DB, EventKind.PrivSoftwareException, 0, false);
+const int1: Handler = (cpu, insn) => {
+  cpu.softEventLength = insn.len;
+  deliverOnce(cpu, Vec.DB, EventKind.PrivSoftwareException, 0, false);
+};
 
 /** BOUND: #BR (a fault) when the signed index is outside [lower, upper] (SDM BOUND). */
 const bound: Handler = (cpu, insn) => {
@@ -278,7 +289,8 @@ const bound: Handler = (cpu, insn) => {
   if (idx < lo || idx > hi) raise(Vec.BR);
 };
 
-const into: Handler = (cpu) => {
+const into: Handler = (cpu, insn) => {
+  cpu.softEventLength = insn.len;
   if (getOF(cpu) !== 0) deliverOnce(cpu, Vec.OF, EventKind.SoftwareException, 0, false);
 };
 

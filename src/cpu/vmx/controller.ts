@@ -1,0 +1,451 @@
+// VMX non-root operation as the processor lives it (SDM Vol. 3 ch. 26): the VmxHooks the CPU calls
+// at its seams (hooks.ts), deciding what causes a VM exit and recording the exit's cause; what
+// VM entry leaves pending (event injection, pending debug exceptions, MTF, the preemption timer);
+// and the in-flight event that becomes IDT-vectoring information. Entry and exit themselves are
+// vm-entry.ts and vm-exit.ts. An exit is recorded in `exit` and VM_EXIT is thrown; the run loop
+// completes it (completeExit) after rolling EIP back to the instruction that was executing.
+import { HostBugError } from '../../common/assert.js';
+import { IF } from '../eflags.js';
+import { deliverEvent } from '../exceptions.js';
+import { VM_EXIT } from '../fault.js';
+import { Intercept, type VmxHooks } from '../hooks.js';
+import type { Insn } from '../insn.js';
+import { Pending, type Cpu } from '../state.js';
+import { EventKind, Vec } from '../vectors.js';
+import { VMX_CAPABILITIES, type VmxCapabilities } from './capabilities.js';
+import { CPU_BASED, VM_EXIT as EXIT_CTL } from './controls.js';
+import { EptStage, type EptExitSink } from './ept-stage.js';
+import { EXIT_REASON } from './exit-reasons.js';
+import { ExitInformation, GuestExtras } from './guest-state.js';
+import { descriptorTableInfo, descriptorTableReason, displacement, stringIoInfo } from './insn-info.js';
+import {
+  InsnIntercept,
+  cltsExits,
+  cr3LoadExits,
+  cr3StoreExits,
+  exceptionCausesExit,
+  externalInterruptExits,
+  instructionExits,
+  ioCausesExit,
+  lmswExits,
+  movToCrExits,
+  msrCausesExit,
+  preemptionDeadline,
+  preemptionRemaining,
+  shadowedCrRead,
+  shadowedCrWrite,
+} from './intercept.js';
+import { TlbInvalidation } from './instructions.js';
+import type { MsrAccess } from './msr-area.js';
+import {
+  CLTS_QUALIFICATION,
+  CR_ACCESS_TYPE,
+  DEBUG_QUAL,
+  INTR_INFO,
+  INTR_TYPE,
+  crAccessQualification,
+  drAccessQualification,
+  intrInfo,
+  lmswQualification,
+} from './qualification.js';
+import { VmxState } from './vmx-state.js';
+import { vmExitComplete } from './vm-exit.js';
+
+/** What the VMX layer needs of virtual time beyond the CPU's clock: one-shot events (machine/clock.ts). */
+export interface VmxClock {
+  schedule(atCycle: number, callback: (atCycle: number) => void): number;
+  cancel(id: number): boolean;
+}
+
+/** DR6 bits a #DB exit reports in its qualification (SDM Table 28-1). */
+const DB_QUAL_BITS = DEBUG_QUAL.B0_B3 | DEBUG_QUAL.BD | DEBUG_QUAL.BS;
+/** Interruption types whose delivery needs the instruction length (software events). */
+const SOFTWARE_TYPES = (1 << INTR_TYPE.SOFT_INTR) | (1 << INTR_TYPE.PRIV_SW_EXCEPTION) | (1 << INTR_TYPE.SOFT_EXCEPTION);
+
+export function isSoftwareType(info: number): boolean {
+  return ((SOFTWARE_TYPES >>> ((info >>> 8) & 7)) & 1) !== 0;
+}
+
+export class VmxController implements VmxHooks, EptExitSink, MsrAccess {
+  readonly vmx: VmxState;
+  /** Guest state that is not in the register file (entry loads it, exit saves it). */
+  readonly extras = new GuestExtras();
+  /** The exit being taken (filled by the hook that causes it, written by vmExitComplete). */
+  readonly exit = new ExitInformation();
+  readonly ept: EptStage;
+
+  // ---- the event being delivered through the guest IDT (IDT-vectoring information, SDM §28.2.4)
+  delivering = false;
+  vectoringInfo = 0;
+  vectoringError = 0;
+  /** Software events: the instruction length the hypervisor needs to re-inject it. */
+  vectoringLength = 0;
+  /** The event was injected by VM entry: EIP was advanced by its length for software types. */
+  vectoringInjected = false;
+  /** The next onEvent is the event VM entry injects: it never consults the exception bitmap. */
+  injectingNow = false;
+
+  // ---- what VM entry left pending for the first instruction boundary (Pending.VMX)
+  /** VM-entry interruption information of an event still to inject (0: none). */
+  injectInfo = 0;
+  injectError = 0;
+  injectLength = 0;
+  /** Pending debug exceptions (B3:B0, BS) to deliver as a #DB before the first guest instruction. */
+  pendingDebug = 0;
+  mtfPending = false;
+  timerExpired = false;
+  /** Preemption-timer deadline in host TSC ticks, and its clock event (0: none). */
+  timerDeadline = 0;
+  timerEvent = 0;
+  mtfEvent = 0;
+
+  // ---- block chains and traces kept across an exit and the next entry (vm-entry.ts)
+  /** Cpu.codeGen of the guest when it exited, and of the processor after the host state loaded. */
+  guestGen = -1;
+  rootGen = -1;
+  rootIcount = -1;
+  exitVmcs = -1;
+  /** CS selector, base, limit, AR, CPL, CR0, CR3, CR4, VPID, EPTP of the guest at its last exit. */
+  readonly guestContext = new Int32Array(10);
+
+  // ---- MsrAccess for the MSR-load/store areas
+  lastLo = 0;
+  lastHi = 0;
+  private readonly msrValue = { lo: 0, hi: 0 };
+
+  readonly onTimer: (at: number) => void;
+  readonly onMtf: (at: number) => void;
+
+  constructor(
+    readonly cpu: Cpu,
+    readonly clock: VmxClock | null,
+    readonly caps: VmxCapabilities = VMX_CAPABILITIES,
+  ) {
+    this.vmx = new VmxState(cpu.mem, caps);
+    this.ept = new EptStage(this, caps);
+    this.onTimer = () => {
+      this.timerEvent = 0;
+      this.timerExpired = true;
+      this.cpu.pending |= Pending.VMX;
+    };
+    this.onMtf = () => {
+      this.mtfEvent = 0;
+      this.mtfPending = true;
+      this.cpu.pending |= Pending.VMX;
+    };
+  }
+
+  // ------------------------------------------------------------------ recording an exit
+
+  /** Starts recording an exit; the caller fills more fields and throws VM_EXIT. */
+  record(reason: number, qualification = 0): ExitInformation {
+    return this.exit.reset(reason, qualification);
+  }
+
+  /** An exit caused by executing `insn` (fault-like: RIP stays at it; length reported). */
+  instructionExit(insn: Insn, reason: number, qualification: number, info = 0): never {
+    const x = this.exit.reset(reason, qualification);
+    x.instructionLength = insn.len;
+    x.instructionInfo = info;
+    throw VM_EXIT;
+  }
+
+  // ------------------------------------------------------------------ VmxHooks
+
+  intercept(cpu: Cpu, kind: Intercept, insn: Insn, a: number, b: number): void {
+    const c = this.vmx.controls;
+    switch (kind) {
+      case Intercept.CPUID:
+        return this.instructionExit(insn, EXIT_REASON.CPUID, 0);
+      case Intercept.INVD:
+        return this.instructionExit(insn, EXIT_REASON.INVD, 0);
+      case Intercept.HLT:
+        if (instructionExits(c, InsnIntercept.HLT)) this.instructionExit(insn, EXIT_REASON.HLT, 0);
+        return;
+      case Intercept.INVLPG:
+        if (instructionExits(c, InsnIntercept.INVLPG)) this.instructionExit(insn, EXIT_REASON.INVLPG, a >>> 0);
+        return;
+      case Intercept.RDTSC:
+        if (instructionExits(c, InsnIntercept.RDTSC)) this.instructionExit(insn, EXIT_REASON.RDTSC, 0);
+        return;
+      case Intercept.RDMSR:
+        if (msrCausesExit(c, cpu.mem, cpu.regs[1]!, false)) this.instructionExit(insn, EXIT_REASON.MSR_READ, 0);
+        return;
+      case Intercept.WRMSR:
+        if (msrCausesExit(c, cpu.mem, cpu.regs[1]!, true)) this.instructionExit(insn, EXIT_REASON.MSR_WRITE, 0);
+        return;
+      case Intercept.MOV_TO_CR: {
+        const v = cpu.regs[b]!;
+        const exits =
+          a === 0 ? movToCrExits(c.cr0Mask, c.cr0Shadow, v) : a === 4 ? movToCrExits(c.cr4Mask, c.cr4Shadow, v) : a === 3 && cr3LoadExits(c, v);
+        if (exits) this.instructionExit(insn, EXIT_REASON.CR_ACCESS, crAccessQualification(a, CR_ACCESS_TYPE.MOV_TO_CR, b));
+        return;
+      }
+      case Intercept.MOV_FROM_CR:
+        if (a === 3 && cr3StoreExits(c)) this.instructionExit(insn, EXIT_REASON.CR_ACCESS, crAccessQualification(a, CR_ACCESS_TYPE.MOV_FROM_CR, b));
+        return;
+      case Intercept.CLTS:
+        if (cltsExits(c)) this.instructionExit(insn, EXIT_REASON.CR_ACCESS, CLTS_QUALIFICATION);
+        return;
+      case Intercept.LMSW:
+        if (lmswExits(c, a)) {
+          const x = this.exit.reset(EXIT_REASON.CR_ACCESS, lmswQualification(a, b !== -1));
+          x.instructionLength = insn.len;
+          if (b !== -1) x.guestLinear = b >>> 0;
+          throw VM_EXIT;
+        }
+        return;
+      case Intercept.MOV_DR:
+        if (instructionExits(c, InsnIntercept.MOV_DR)) this.instructionExit(insn, EXIT_REASON.DR_ACCESS, drAccessQualification(a, (b & 0x100) !== 0, b & 0xff));
+        return;
+      case Intercept.IO:
+        if (ioCausesExit(c, cpu.mem, a, (b & 7) + 1)) this.ioExit(cpu, insn, a, b);
+        return;
+      case Intercept.PAUSE:
+        if (instructionExits(c, InsnIntercept.PAUSE)) this.instructionExit(insn, EXIT_REASON.PAUSE, 0);
+        return;
+      case Intercept.WBINVD:
+        if (instructionExits(c, InsnIntercept.WBINVD)) this.instructionExit(insn, EXIT_REASON.WBINVD, 0);
+        return;
+      case Intercept.DESC_TABLE:
+        if (instructionExits(c, InsnIntercept.GDTR_IDTR)) {
+          this.instructionExit(insn, descriptorTableReason(insn), displacement(insn), descriptorTableInfo(insn));
+        }
+        return;
+      case Intercept.TASK_SWITCH:
+        return this.instructionExit(insn, EXIT_REASON.TASK_SWITCH, 0);
+    }
+  }
+
+  /** I/O exit: the qualification (SDM Table 28-5); INS/OUTS add the linear address and operand info. */
+  private ioExit(cpu: Cpu, insn: Insn, port: number, bits: number): never {
+    const x = this.exit.reset(EXIT_REASON.IO_INSTRUCTION, (bits | (port << 16)) >>> 0);
+    x.instructionLength = insn.len;
+    if ((bits & 16) !== 0) {
+      const isIn = (bits & 8) !== 0;
+      const seg = isIn ? 0 : insn.seg;
+      const off = cpu.regs[isIn ? 7 : 6]!;
+      x.guestLinear = (cpu.segBase[seg]! + (insn.addrSize === 2 ? off & 0xffff : off)) >>> 0;
+      x.instructionInfo = stringIoInfo(insn, isIn);
+    }
+    throw VM_EXIT;
+  }
+
+  readCr(_cpu: Cpu, cr: number, value: number): number {
+    const c = this.vmx.controls;
+    return (cr === 0 ? shadowedCrRead(value, c.cr0Mask, c.cr0Shadow) : shadowedCrRead(value, c.cr4Mask, c.cr4Shadow)) | 0;
+  }
+
+  writeCr(cpu: Cpu, cr: number, value: number): number {
+    const c = this.vmx.controls;
+    return (cr === 0 ? shadowedCrWrite(cpu.cr0, c.cr0Mask, value) : shadowedCrWrite(cpu.cr4, c.cr4Mask, value)) | 0;
+  }
+
+  onEvent(cpu: Cpu, vector: number, kind: EventKind, errorCode: number, hasErrorCode: boolean): void {
+    if (this.injectingNow) {
+      // Injected by VM entry: delivered as is (vectoring information set by inject()).
+      this.injectingNow = false;
+      this.delivering = true;
+      return;
+    }
+    if (kind !== EventKind.External && kind !== EventKind.SoftwareInt && exceptionCausesExit(this.vmx.controls, vector, errorCode)) {
+      this.exceptionExit(cpu, vector, kind, errorCode, hasErrorCode);
+    }
+    this.delivering = true;
+    this.vectoringInfo = intrInfo(vector, kind, hasErrorCode);
+    this.vectoringError = hasErrorCode ? errorCode : 0;
+    this.vectoringLength = kind === EventKind.External || kind === EventKind.Exception ? 0 : cpu.softEventLength;
+    this.vectoringInjected = false;
+  }
+
+  onDeliveryFault(cpu: Cpu, vector: number, errorCode: number, hasErrorCode: boolean): void {
+    if (exceptionCausesExit(this.vmx.controls, vector, errorCode)) this.exceptionExit(cpu, vector, EventKind.Exception, errorCode, hasErrorCode);
+  }
+
+  /** Exit reason 0 (SDM §28.2.1, §28.2.2): #PF reports the linear address and leaves CR2 alone. */
+  private exceptionExit(cpu: Cpu, vector: number, kind: EventKind, errorCode: number, hasErrorCode: boolean): never {
+    const x = this.exit.reset(EXIT_REASON.EXCEPTION_NMI, 0);
+    if (vector === Vec.PF) {
+      x.qualification = cpu.cr2 >>> 0;
+      cpu.cr2 = cpu.cr2BeforeFault;
+    } else if (vector === Vec.DB) {
+      x.qualification = cpu.dr[6]! & DB_QUAL_BITS;
+    }
+    x.intrInfo = intrInfo(vector, kind, hasErrorCode);
+    x.intrErrorCode = hasErrorCode ? errorCode : 0;
+    if (kind !== EventKind.Exception) x.instructionLength = cpu.softEventLength;
+    throw VM_EXIT;
+  }
+
+  onEventDelivered(cpu: Cpu): void {
+    this.delivering = false;
+    // MTF: the exit comes after delivery, before the handler's first instruction (SDM §26.5.2).
+    if ((this.vmx.controls.proc & CPU_BASED.MONITOR_TRAP_FLAG) !== 0) {
+      this.mtfPending = true;
+      cpu.pending |= Pending.VMX;
+    }
+  }
+
+  onExternalInterrupt(cpu: Cpu): void {
+    if (cpu.inhibitIrq) return;
+    const c = this.vmx.controls;
+    if ((c.proc & CPU_BASED.INTR_WINDOW_EXITING) !== 0 && (cpu.flags & IF) !== 0) {
+      this.record(EXIT_REASON.INTERRUPT_WINDOW);
+      throw VM_EXIT;
+    }
+    if (externalInterruptExits(c) && cpu.intc.hasInterrupt()) {
+      const x = this.record(EXIT_REASON.EXTERNAL_INTERRUPT);
+      if ((c.exit & EXIT_CTL.ACK_INTR_ON_EXIT) !== 0) x.intrInfo = intrInfo(cpu.intc.acknowledge(), INTR_TYPE.EXT_INTR, false);
+      throw VM_EXIT;
+    }
+  }
+
+  onTripleFault(_cpu: Cpu): boolean {
+    this.record(EXIT_REASON.TRIPLE_FAULT);
+    this.delivering = false;
+    throw VM_EXIT;
+  }
+
+  onPending(cpu: Cpu): void {
+    if (this.injectInfo !== 0) {
+      const info = this.injectInfo;
+      this.injectInfo = 0;
+      this.inject(cpu, info);
+    }
+    if (this.pendingDebug !== 0) {
+      cpu.dr[6] = cpu.dr[6]! | this.pendingDebug;
+      this.pendingDebug = 0;
+      deliverEvent(cpu, Vec.DB, EventKind.Exception, 0, false);
+    }
+    if (this.mtfPending) {
+      this.record(EXIT_REASON.MONITOR_TRAP_FLAG);
+      throw VM_EXIT;
+    }
+    if (this.timerExpired) {
+      this.record(EXIT_REASON.PREEMPTION_TIMER);
+      throw VM_EXIT;
+    }
+  }
+
+  completeExit(cpu: Cpu, insn: Insn | null): void {
+    vmExitComplete(this, cpu, insn);
+  }
+
+  // ------------------------------------------------------------------ VM-entry event injection
+
+  /** Delivers the event of the VM-entry interruption-information field (SDM §27.6.1). */
+  private inject(cpu: Cpu, info: number): void {
+    const type = (info & INTR_INFO.TYPE_MASK) >>> INTR_INFO.TYPE_SHIFT;
+    const vector = info & INTR_INFO.VECTOR_MASK;
+    const hasError = (info & INTR_INFO.DELIVER_CODE) !== 0;
+    let kind: EventKind;
+    switch (type) {
+      case INTR_TYPE.HARD_EXCEPTION: kind = EventKind.Exception; break;
+      case INTR_TYPE.SOFT_INTR: kind = EventKind.SoftwareInt; break;
+      case INTR_TYPE.PRIV_SW_EXCEPTION: kind = EventKind.PrivSoftwareException; break;
+      case INTR_TYPE.SOFT_EXCEPTION: kind = EventKind.SoftwareException; break;
+      // External interrupts and NMIs (no NMI blocking is modelled: the board has no NMI source).
+      default: kind = EventKind.External;
+    }
+    const software = isSoftwareType(info);
+    // Software events return past the instruction that "raised" them (SDM §27.6.1.1).
+    if (software) cpu.eip = (cpu.eip + this.injectLength) | 0;
+    this.vectoringInfo = (info & (INTR_INFO.VECTOR_MASK | INTR_INFO.TYPE_MASK | INTR_INFO.DELIVER_CODE | INTR_INFO.VALID)) >>> 0;
+    this.vectoringError = hasError ? this.injectError : 0;
+    this.vectoringLength = software ? this.injectLength : 0;
+    this.vectoringInjected = true;
+    this.injectingNow = true;
+    deliverEvent(cpu, vector, kind, this.injectError, hasError);
+    this.injectingNow = false;
+  }
+
+  // ------------------------------------------------------------------ EPT exits (EptExitSink)
+
+  eptViolation(qualification: number, gpa: number, linear: number, linearValid: boolean): never {
+    const x = this.exit.reset(EXIT_REASON.EPT_VIOLATION, qualification);
+    x.guestPhysical = gpa;
+    if (linearValid) x.guestLinear = linear >>> 0;
+    throw VM_EXIT;
+  }
+
+  eptMisconfiguration(gpa: number): never {
+    this.exit.reset(EXIT_REASON.EPT_MISCONFIG, 0).guestPhysical = gpa;
+    throw VM_EXIT;
+  }
+
+  // ------------------------------------------------------------------ timers
+
+  /** Arms the preemption timer (a value of 0 expires before the first instruction) and MTF. */
+  armTimers(timerOn: boolean, value: number, mtf: boolean): void {
+    const cpu = this.cpu;
+    if (timerOn) {
+      const tsc = cpu.clock.now + cpu.tscOffset;
+      this.timerDeadline = preemptionDeadline(tsc, value);
+      if (value === 0) {
+        this.timerExpired = true;
+        cpu.pending |= Pending.VMX;
+      } else {
+        this.timerEvent = this.requireClock().schedule(this.timerDeadline - cpu.tscOffset, this.onTimer);
+      }
+    }
+    if (mtf) this.mtfEvent = this.requireClock().schedule(cpu.clock.now + 1, this.onMtf);
+  }
+
+  /** The preemption-timer value a VM exit saves ("save VMX-preemption timer value"). */
+  timerRemaining(): number {
+    if (this.timerExpired) return 0;
+    return preemptionRemaining(this.timerDeadline, this.cpu.clock.now + this.cpu.tscOffset);
+  }
+
+  /** Forgets everything non-root operation had pending (VM exit). */
+  disarm(): void {
+    if (this.timerEvent !== 0) this.clock?.cancel(this.timerEvent);
+    if (this.mtfEvent !== 0) this.clock?.cancel(this.mtfEvent);
+    this.timerEvent = 0;
+    this.mtfEvent = 0;
+    this.timerExpired = false;
+    this.mtfPending = false;
+    this.injectInfo = 0;
+    this.pendingDebug = 0;
+    this.delivering = false;
+    this.injectingNow = false;
+  }
+
+  private requireClock(): VmxClock {
+    if (this.clock === null) throw new HostBugError('VMX-preemption timer or MTF on a processor built without a scheduling clock');
+    return this.clock;
+  }
+
+  // ------------------------------------------------------------------ INVEPT / INVVPID
+
+  /** Drops TLB entries as INVEPT/INVVPID ask; the TLB holds combined linear -> host-physical
+   *  mappings tagged by VPID, so EPT-derived and all-VPID invalidations drop everything. */
+  invalidateTlb(kind: TlbInvalidation, vpid: number, address: number): void {
+    const tlb = this.cpu.tlb;
+    switch (kind) {
+      case TlbInvalidation.VPID_INDIVIDUAL_ADDRESS:
+        tlb.flushTagPage(vpid, address);
+        return;
+      case TlbInvalidation.VPID_SINGLE_CONTEXT:
+      case TlbInvalidation.VPID_SINGLE_CONTEXT_NON_GLOBAL:
+        tlb.flushTag(vpid);
+        return;
+      default:
+        tlb.flushAll();
+    }
+  }
+
+  // ------------------------------------------------------------------ MsrAccess (MSR areas)
+
+  writeMsr(index: number, lo: number, hi: number): boolean {
+    return this.cpu.msrs.write(this.cpu, index, lo, hi);
+  }
+
+  readMsr(index: number): boolean {
+    const out = this.msrValue;
+    if (!this.cpu.msrs.read(this.cpu, index, out)) return false;
+    this.lastLo = out.lo;
+    this.lastHi = out.hi;
+    return true;
+  }
+}

@@ -1,0 +1,232 @@
+// The VMX instructions executed by a hypervisor written in TypeScript (cpu/vmx/api.ts
+// VmxInstructions, and the shape src/vmm/vmx-ops.ts VmxOps expects): at CPL 0 in the processor's
+// host state, operands taken from the arguments, results from the RFLAGS the instruction sets.
+// VMLAUNCH/VMRESUME also run the guest until its next VM exit: HOST_RIP is the TypeScript after the
+// call, so the run loop returns 'vm-exit' (run.ts Core.vmExitStops) when the host state is loaded.
+import { HostBugError } from '../../common/assert.js';
+import { cpuidLeaf } from '../cpuid.js';
+import { FEATURE_CONTROL_VALUE, readTsc } from '../msr.js';
+import type { Core, StopReason } from '../run.js';
+import type { Cpu } from '../state.js';
+import { type Msr64Like, type VmxInstructions, VmxStatus } from './api.js';
+import type { VmxController } from './controller.js';
+import { VMCS } from './fields.js';
+import { type TlbInvalidation, VmxOutcome, type VmxCpuState, invept, invvpid, vmclear, vmptrld, vmptrst, vmread, vmwrite, vmxoff, vmxon } from './instructions.js';
+import type { VmxState } from './vmx-state.js';
+import { enterVm } from './vm-entry.js';
+
+/** vmlaunch/vmresume/continueGuest: the guest was paused in non-root operation by something outside
+ *  the architecture (budget, debugger). Equals src/vmm/vmx-ops.ts EntryResult.PAUSED. */
+export const GUEST_PAUSED = -3;
+
+/** The processor a TypeScript hypervisor runs on (structurally src/vmm/vmx-ops.ts VmxOps). */
+export interface VmxProcessor extends VmxInstructions {
+  cpuid(leaf: number, out: Int32Array): void;
+  rdtsc(): number;
+  readonly gprs: Int32Array;
+  cr2: number;
+  hltUntil(cycle: number): void;
+  continueGuest(): number;
+  readonly instructionsRetired: number;
+  pauseAt: number;
+  readonly pauseReason: StopReason | null;
+}
+
+/** The processor as the host's VMX instructions see it: operands are plain values. */
+class HostOperands implements VmxCpuState {
+  cf = false;
+  zf = false;
+  /** The m64/m128 memory operand, as dwords. */
+  readonly mem = new Int32Array(4);
+  /** VMREAD's destination / VMWRITE's source. */
+  rm = 0;
+
+  constructor(
+    private readonly cpu: Cpu,
+    private readonly ctl: VmxController,
+  ) {}
+
+  get vmx(): VmxState {
+    return this.ctl.vmx;
+  }
+  get cpl(): number {
+    return this.cpu.cpl;
+  }
+  get cr0(): number {
+    return this.cpu.cr0;
+  }
+  get cr4(): number {
+    return this.cpu.cr4;
+  }
+  get v8086(): boolean {
+    return false;
+  }
+  get featureControl(): number {
+    return FEATURE_CONTROL_VALUE;
+  }
+  get blockedByMovSs(): boolean {
+    return false;
+  }
+  setVmxFlags(cf: boolean, zf: boolean): void {
+    this.cf = cf;
+    this.zf = zf;
+  }
+  readMemOperand(index: number): number {
+    return this.mem[index]!;
+  }
+  writeMemOperand(index: number, value: number): void {
+    this.mem[index] = value;
+  }
+  readRmOperand(): number {
+    return this.rm;
+  }
+  writeRmOperand(value: number): void {
+    this.rm = value;
+  }
+  invalidateTlb(kind: TlbInvalidation, vpid: number, address: number): void {
+    this.ctl.invalidateTlb(kind, vpid, address);
+  }
+
+  operand(d0: number, d1 = 0, d2 = 0, d3 = 0): this {
+    const m = this.mem;
+    m[0] = d0;
+    m[1] = d1;
+    m[2] = d2;
+    m[3] = d3;
+    return this;
+  }
+}
+
+export class HostVmxOps implements VmxProcessor {
+  lastStatus: number = VmxStatus.SUCCEED;
+  pauseAt = Infinity;
+  pauseReason: StopReason | null = null;
+  readonly gprs: Int32Array;
+  private readonly op: HostOperands;
+  private readonly msrOut = { lo: 0, hi: 0 };
+
+  constructor(
+    private readonly cpu: Cpu,
+    private readonly core: Core,
+    private readonly ctl: VmxController,
+  ) {
+    this.gprs = cpu.regs.subarray(0, 8);
+    this.op = new HostOperands(cpu, ctl);
+    core.vmExitStops = true;
+  }
+
+  /** The status RFLAGS (and the VM-instruction error field) give; #UD/#GP are hypervisor bugs. */
+  private status(what: string, o: VmxOutcome): number {
+    switch (o) {
+      case VmxOutcome.DONE:
+        if (this.op.cf) return VmxStatus.FAIL_INVALID;
+        return this.op.zf ? this.ctl.vmx.vmcs.read(VMCS.VM_INSTRUCTION_ERROR) : VmxStatus.SUCCEED;
+      case VmxOutcome.UD:
+        throw new HostBugError(`${what} raised #UD (host CR0/CR4 or VMX operation not as VT-x requires)`);
+      case VmxOutcome.GP:
+        throw new HostBugError(`${what} raised #GP(0) (host CPL, fixed CR bits or IA32_FEATURE_CONTROL)`);
+      default:
+        throw new HostBugError(`${what} in VMX non-root operation`);
+    }
+  }
+
+  vmxon(region: number): number {
+    return this.status('VMXON', vmxon(this.op.operand(region)));
+  }
+  vmxoff(): number {
+    return this.status('VMXOFF', vmxoff(this.op));
+  }
+  vmclear(vmcs: number): number {
+    return this.status('VMCLEAR', vmclear(this.op.operand(vmcs)));
+  }
+  vmptrld(vmcs: number): number {
+    return this.status('VMPTRLD', vmptrld(this.op.operand(vmcs)));
+  }
+  vmptrst(): number {
+    this.status('VMPTRST', vmptrst(this.op));
+    return this.op.mem[0]! >>> 0;
+  }
+  vmread(encoding: number): number {
+    this.op.rm = 0;
+    this.lastStatus = this.status('VMREAD', vmread(this.op, encoding));
+    return this.lastStatus === VmxStatus.SUCCEED ? this.op.rm >>> 0 : 0;
+  }
+  vmwrite(encoding: number, value: number): number {
+    this.op.rm = value;
+    return this.status('VMWRITE', vmwrite(this.op, encoding));
+  }
+  invept(type: number, eptp: number): number {
+    return this.status('INVEPT', invept(this.op.operand(eptp), type));
+  }
+  invvpid(type: number, vpid: number, linear: number): number {
+    return this.status('INVVPID', invvpid(this.op.operand(vpid, 0, linear), type));
+  }
+
+  vmlaunch(): number {
+    return this.enter(true);
+  }
+  vmresume(): number {
+    return this.enter(false);
+  }
+
+  private enter(launch: boolean): number {
+    const o = enterVm(this.ctl, this.op, launch);
+    if (o === VmxOutcome.ENTER) return this.runGuest();
+    if (o === VmxOutcome.ENTRY_FAILED) return VmxStatus.ENTRY_FAILED;
+    return this.status(launch ? 'VMLAUNCH' : 'VMRESUME', o);
+  }
+
+  continueGuest(): number {
+    if (!this.cpu.nonRoot) throw new HostBugError('continueGuest without a guest in VMX non-root operation');
+    return this.runGuest();
+  }
+
+  /** Runs the guest until its next VM exit (VMsucceed) or until something pauses it. */
+  private runGuest(): number {
+    const cpu = this.cpu;
+    const budget = this.pauseAt - cpu.icount;
+    const r = this.core.execute(budget > 0 ? budget : 0);
+    if (r.kind === 'vm-exit') {
+      if (cpu.shutdown) {
+        this.pauseReason = { kind: 'unsupported', message: cpu.shutdownReason };
+        return GUEST_PAUSED;
+      }
+      this.pauseReason = null;
+      return VmxStatus.SUCCEED;
+    }
+    this.pauseReason = r;
+    return GUEST_PAUSED;
+  }
+
+  readMsr(index: number): Msr64Like | undefined {
+    const out = this.msrOut;
+    if (!this.cpu.msrs.read(this.cpu, index, out)) return undefined;
+    return { lo: out.lo >>> 0, hi: out.hi >>> 0 };
+  }
+
+  cpuid(leaf: number, out: Int32Array): void {
+    cpuidLeaf(leaf, out);
+  }
+
+  rdtsc(): number {
+    return readTsc(this.cpu);
+  }
+
+  get cr2(): number {
+    return this.cpu.cr2;
+  }
+  set cr2(v: number) {
+    this.cpu.cr2 = v | 0;
+  }
+
+  hltUntil(cycle: number): void {
+    const clock = this.cpu.clock;
+    if (cycle <= clock.now) return;
+    this.cpu.cycleBias += cycle - clock.now;
+    clock.advanceTo(cycle);
+  }
+
+  get instructionsRetired(): number {
+    return this.cpu.icount;
+  }
+}
