@@ -95,6 +95,8 @@ describe.skipIf(!HAVE_VTX)('debugger in ept mode, scripted REPL sessions', () =>
       const ev = dbg.reverseStep();
       expect(ev.kind === 'vm-exit' && ev.exit.number).toBe(seen[i]!.n);
       expect(JSON.stringify(dbg.registers())).toBe(seen[i]!.regs);
+      // The hypervisor's statistics went back too: as many exits as the exit's number.
+      expect(dbg.target.stats().lines[0]).toBe(`VM exits: ${seen[i]!.n}`);
     }
     dbg.breakpoints.clear();
     expect(dbg.continue()).toMatchObject({ kind: 'ended', outcome: { kind: 'exit', value: 0 } });

@@ -378,7 +378,10 @@ export class VmTarget implements DebugTarget {
     const { vm, ops } = this.machine;
     const mem = vm.host.mem;
     const c = this.cpu;
-    const opts = c ? cpuCaptureOptions(c, [vm.host, vm.kernel, c]) : { skip: new Set<object>([mem, vm.host, vm.kernel]), skipBuffers: new Set([mem.buffer]), skipIf: (o: object) => o instanceof Insn };
+    // The processor's own capture leaves big typed arrays out as caches; the VM's big arrays (flat
+    // statistics tables) are state, so only decoded instructions are left out here.
+    const skip = c ? cpuCaptureOptions(c, [vm.host, vm.kernel, c]).skip : new Set<object>([mem, vm.host, vm.kernel]);
+    const opts = { skip, skipBuffers: new Set<ArrayBufferLike>([mem.buffer]), skipIf: (o: object) => o instanceof Insn };
     if (this.core) opts.skip.add(this.core);
     opts.skip.add(ops);
     if (exclude) opts.skip.delete(exclude);
