@@ -131,3 +131,35 @@ describe.skipIf(!HAVE_VTX)('debugger in ept mode, scripted REPL sessions', () =>
     expect(text).toMatch(/VM_EXIT_REASON +0x0000000a +CPUID/);
   });
 });
+
+describe.skipIf(!HAVE_VTX)('history in ept mode', () => {
+  it('reverse-step from instruction positions retraces every register through HLT wake-ups, timer injections and preemption', () => {
+    const { dbg, console: out } = vmDebugger('sched');
+    dbg.addBreakpoint({ kind: 'exit', reasons: [12] }); // the first HLT: the guest idles, the timer wakes it
+    expect(dbg.continue().kind).toBe('vm-exit');
+    dbg.breakpoints.clear();
+    const seen: { pos: string; regs: string }[] = [];
+    for (let i = 0; i < 400; i++) {
+      seen.push({ pos: JSON.stringify(dbg.position), regs: JSON.stringify(dbg.registers()) });
+      dbg.step();
+    }
+    // Walk back: from an instruction position rs goes to the previous unit (instruction or exit);
+    // from an exit stop it goes to the previous exit, so pick up the trail again where it lands.
+    let i = seen.length - 1;
+    let checked = 0;
+    while (i >= 0) {
+      dbg.reverseStep();
+      const here = JSON.stringify(dbg.position);
+      let k = i;
+      while (k >= 0 && seen[k]!.pos !== here) k--;
+      if (k < 0) break;
+      expect(JSON.stringify(dbg.registers())).toBe(seen[k]!.regs);
+      checked++;
+      i = k - 1;
+    }
+    expect(checked).toBeGreaterThan(300);
+    dbg.breakpoints.clear();
+    expect(dbg.continue()).toMatchObject({ kind: 'ended', outcome: { kind: 'exit', value: 0 } });
+    expect(out()).toBe(golden('sched'));
+  });
+});
