@@ -4,12 +4,16 @@
 // back to the previous exit with identical registers, and gdb told about a VM exit. These need the
 // processor's VT-x (vmm/host-processor.ts); until it is wired in they are skipped.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Debugger } from '../../src/debugger/core.js';
 import { serveGdb } from '../../src/debugger/gdb/server.js';
 import { runRepl } from '../../src/debugger/repl.js';
 import { createTarget } from '../../src/debugger/targets/index.js';
+import { runVmTraced } from '../../src/debugger/trace/run-traced.js';
 import { hostProcessor } from '../../src/vmm/host-processor.js';
 import { golden, guestImage } from './helpers.js';
 
@@ -161,5 +165,25 @@ describe.skipIf(!HAVE_VTX)('history in ept mode', () => {
     dbg.breakpoints.clear();
     expect(dbg.continue()).toMatchObject({ kind: 'ended', outcome: { kind: 'exit', value: 0 } });
     expect(out()).toBe(golden('sched'));
+  });
+});
+
+describe.skipIf(!HAVE_VTX)('timeline in ept mode', () => {
+  it('sched: guest slices, HLT and preemption-timer exits, timer interrupts injected, same output', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'vmm-trace-')), 'sched.json');
+    let out = '';
+    const r = runVmTraced(guestImage('sched'), { name: 'sched.elf', memMiB: 16, mode: 'ept', pv: false, onConsole: (b) => (out += Buffer.from(b).toString('latin1')) }, hostProcessor()!, file);
+    expect(r.outcome).toEqual({ kind: 'exit', value: 0 });
+    expect(out).toBe(golden('sched'));
+    const ev = (JSON.parse(readFileSync(file, 'utf8')) as { traceEvents: { name: string; cat: string; ph: string; ts: number; dur?: number }[] }).traceEvents;
+    const names = new Set(ev.filter((e) => e.cat === 'vm-exit').map((e) => e.name));
+    expect(names).toContain('HLT');
+    expect(names).toContain('IO_INSTRUCTION');
+    expect(ev.some((e) => e.cat === 'injection' && /^inject vector \d+$/.test(e.name))).toBe(true);
+    // Virtual time only moves forward along each track.
+    for (const cat of ['guest', 'vm-exit']) {
+      const xs = ev.filter((e) => e.cat === cat);
+      for (let i = 1; i < xs.length; i++) expect(xs[i]!.ts).toBeGreaterThanOrEqual(xs[i - 1]!.ts + xs[i - 1]!.dur! - 1e-6);
+    }
   });
 });
