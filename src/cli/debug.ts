@@ -41,16 +41,8 @@ export function registerDebug(program: Command): void {
     });
 }
 
-/** A reader that went away (`vmm debug ... | head`) ends the session quietly, as with any filter. */
-function quietOnClosedOutput(): void {
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(ExitCode.Ok);
-    throw e;
-  });
-}
 
 async function debugCommand(image: string, opts: DebugOptions): Promise<number> {
-  quietOnClosedOutput();
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(image);

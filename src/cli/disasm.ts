@@ -53,11 +53,6 @@ class Out {
 }
 
 function disasmCommand(file: string, opts: DisasmOptions): number {
-  // `vmm disasm big.elf | head` closes the pipe early: that is not an error worth a stack trace.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(ExitCode.Ok);
-    throw e;
-  });
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(readFileSync(file));

@@ -11,6 +11,12 @@ const program = new Command('vmm')
 
 registerCommands(program);
 
+// A reader that went away (`vmm run big.elf | head`) ends any command quietly, as with any filter.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(ExitCode.Ok);
+  throw e;
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
