@@ -36,14 +36,20 @@ export const Intercept = {
 } as const;
 export type Intercept = (typeof Intercept)[keyof typeof Intercept];
 
-/** The VMX layer's side of the seams. A hook that causes a VM exit records its cause and throws
- *  VM_EXIT (fault.ts); the run loop then rolls EIP back to the instruction that was executing (if
- *  any), calls `completeExit` and returns 'vm-exit' from run(). */
+/**
+ * The VMX layer's side of the seams. A VM exit is recorded by the hook that causes it and completed
+ * by the run loop (`completeExit`, then run() returns 'vm-exit' to a TypeScript hypervisor), in one
+ * of two ways: where the caller can simply return (an intercepted instruction, the pending and
+ * interrupt checks) the hook sets Pending.VM_EXIT and returns; from inside event delivery or a
+ * memory access it throws VM_EXIT (fault.ts), and the run loop first rolls EIP back to the
+ * instruction that was executing. Throwing costs a few hundred ns, so the frequent exits do not.
+ */
 export interface VmxHooks {
   /** An interceptable instruction in non-root operation, called after the checks the SDM orders
-   *  before the VM exit (privilege, #UD) and before any side effect. Returns to let the instruction
-   *  run; otherwise records the VM exit and throws VM_EXIT. */
-  intercept(cpu: Cpu, kind: Intercept, insn: Insn, a: number, b: number): void;
+   *  before the VM exit (privilege, #UD) and before any side effect. Returns false to let the
+   *  instruction run; true when it recorded a VM exit (Pending.VM_EXIT): the handler must return at
+   *  once without side effects (the run loop un-retires it and rolls EIP back). */
+  intercept(cpu: Cpu, kind: Intercept, insn: Insn, a: number, b: number): boolean;
   /** MOV from CR0/CR4 and SMSW in non-root: `value` with the host-owned bits from the read shadow. */
   readCr(cpu: Cpu, cr: number, value: number): number;
   /** MOV to CR0/CR4, CLTS and LMSW in non-root that did not exit: the value to load, host-owned
@@ -58,20 +64,22 @@ export interface VmxHooks {
   /** The event that passed `onEvent` has been delivered (the handler's CS:EIP is loaded). */
   onEventDelivered(cpu: Cpu): void;
   /** The run loop looks for interrupts (CHECK_IRQ or halted) in non-root operation, before RFLAGS.IF
-   *  is consulted: interrupt-window exits, and external-interrupt exiting, which IF does not block. */
+   *  is consulted: interrupt-window exits, and external-interrupt exiting, which IF does not block.
+   *  An exit sets Pending.VM_EXIT. */
   onExternalInterrupt(cpu: Cpu): void;
   /** A triple fault in non-root operation: the VM exits instead of the processor shutting down.
    *  Returns true when it took over (and the processor carries on in root mode). */
   onTripleFault(cpu: Cpu): boolean;
-  /** Pending.VMX was set: a VM exit, preemption timer or MTF wants the processor at this boundary. */
+  /** Pending.VMX was set: event injection, the preemption timer or MTF wants the processor at this
+   *  boundary (may deliver an event; an exit sets Pending.VM_EXIT). */
   onPending(cpu: Cpu): void;
-  /** After VM_EXIT reached the run loop (EIP already rolled back to `insn`'s start when a
-   *  instruction was executing): save guest state, load host state, leave non-root operation. */
+  /** Completes the recorded exit (Pending.VM_EXIT, or VM_EXIT thrown: then `insn` is the instruction
+   *  that was executing, EIP already back at its start): save guest state, load host state. */
   completeExit(cpu: Cpu, insn: Insn | null): void;
 }
 
 export const NO_VMX: VmxHooks = {
-  intercept: () => {},
+  intercept: () => false,
   readCr: (_cpu, _cr, value) => value,
   writeCr: (_cpu, _cr, value) => value,
   onEvent: () => {},

@@ -87,6 +87,14 @@ export class Core {
       if (cpu.shutdown) return { kind: 'triple-fault', report: `${cpu.shutdownReason}; ${describeState(cpu)}` };
       if (cpu.pending !== 0 || cpu.halted) {
         const p = cpu.pending;
+        if (p & Pending.VM_EXIT) {
+          // A VM exit the VMX layer recorded (hooks.ts): nothing else happens before it completes.
+          cpu.pending &= ~Pending.VM_EXIT;
+          cpu.vmx.completeExit(cpu, null);
+          step = false;
+          if (this.vmExitStops) return VM_EXIT_STOP;
+          continue;
+        }
         if (p & Pending.STOP) {
           cpu.pending &= ~Pending.STOP;
           return { kind: 'stop-requested' };
@@ -109,7 +117,7 @@ export class Core {
           if (!cpu.inhibitIrq) cpu.pending &= ~Pending.CHECK_IRQ;
           const r = this.acceptInterrupt();
           if (r) return r;
-          if (cpu.shutdown) continue;
+          if (cpu.shutdown || (cpu.pending & Pending.VM_EXIT) !== 0) continue;
         }
         if (cpu.halted) {
           const r = this.sleep();
@@ -148,7 +156,8 @@ export class Core {
         remaining -= n;
       }
 
-      if (step) {
+      // An instruction that exited did not complete: its one-instruction window is still open.
+      if (step && (cpu.pending & Pending.VM_EXIT) === 0) {
         step = false;
         if (inhibitBefore) {
           cpu.inhibitIrq = false;
@@ -307,11 +316,8 @@ export class Core {
     const cpu = this.cpu;
     if (cpu.nonRoot) {
       // VMX first: interrupt-window exits, and external-interrupt exiting, which IF does not block.
-      try {
-        cpu.vmx.onExternalInterrupt(cpu);
-      } catch (t) {
-        return this.caught(t);
-      }
+      cpu.vmx.onExternalInterrupt(cpu);
+      if ((cpu.pending & Pending.VM_EXIT) !== 0) return null;
     }
     if ((cpu.flags & IF) === 0 || cpu.inhibitIrq || !cpu.intc.hasInterrupt()) return null;
     const vector = cpu.intc.acknowledge();

@@ -42,8 +42,10 @@ export const Pending = {
   STOP: 1 << 2,
   /** One-instruction window after STI / MOV SS / POP SS, or TF single-step. */
   STEP: 1 << 3,
-  /** The VMX layer wants control at the next boundary (VM exit, preemption timer, MTF). */
+  /** The VMX layer wants control at the next boundary (event injection, preemption timer, MTF). */
   VMX: 1 << 4,
+  /** A VM exit is recorded and must be completed before anything else (hooks.ts). */
+  VM_EXIT: 1 << 5,
 } as const;
 
 export class Cpu {

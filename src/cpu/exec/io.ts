@@ -34,23 +34,24 @@ export function ioQualBits(size: number, isIn: boolean, isString: boolean, rep: 
   return (size - 1) | (isIn ? 8 : 0) | (isString ? 16 : 0) | (rep ? 32 : 0) | (immediate ? 64 : 0);
 }
 
-export function portIn(cpu: Cpu, insn: Insn, port: number, size: number, immediate = false): number {
-  checkIoPermission(cpu, port, size);
-  if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.IO, insn, port, ioQualBits(size, true, false, false, immediate));
+/** IN after the permission check and the VMX intercept (which the caller made). */
+function portIn(cpu: Cpu, port: number, size: number): number {
   const v = cpu.io.read(port, size as 1 | 2 | 4);
   cpu.pending |= Pending.CHECK_IRQ;
   return v;
 }
 
-export function portOut(cpu: Cpu, insn: Insn, port: number, size: number, v: number, immediate = false): void {
+function portOut(cpu: Cpu, insn: Insn, port: number, size: number, v: number, immediate: boolean): void {
   checkIoPermission(cpu, port, size);
-  if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.IO, insn, port, ioQualBits(size, false, false, false, immediate));
+  if (cpu.nonRoot && cpu.vmx.intercept(cpu, Intercept.IO, insn, port, ioQualBits(size, false, false, false, immediate))) return;
   cpu.io.write(port, size as 1 | 2 | 4, size === 4 ? v : v & ((1 << (size * 8)) - 1));
   cpu.pending |= Pending.CHECK_IRQ;
 }
 
 function inAcc(cpu: Cpu, insn: Insn, port: number, size: number, immediate: boolean): void {
-  const v = portIn(cpu, insn, port, size, immediate);
+  checkIoPermission(cpu, port, size);
+  if (cpu.nonRoot && cpu.vmx.intercept(cpu, Intercept.IO, insn, port, ioQualBits(size, true, false, false, immediate))) return;
+  const v = portIn(cpu, port, size);
   if (size === 1) setReg8(cpu, 0, v);
   else if (size === 2) setReg16(cpu, 0, v);
   else cpu.regs[0] = v;
@@ -63,6 +64,6 @@ export const IO_HANDLERS: Record<string, Handler> = {
   in_eAX_DX: (cpu, insn) => inAcc(cpu, insn, cpu.regs[2]! & 0xffff, insn.opSize, false),
   out_Ib_AL: (cpu, insn) => portOut(cpu, insn, insn.imm & 0xff, 1, cpu.regs[0]!, true),
   out_Ib_eAX: (cpu, insn) => portOut(cpu, insn, insn.imm & 0xff, insn.opSize, cpu.regs[0]!, true),
-  out_DX_AL: (cpu, insn) => portOut(cpu, insn, cpu.regs[2]! & 0xffff, 1, cpu.regs[0]!),
-  out_DX_eAX: (cpu, insn) => portOut(cpu, insn, cpu.regs[2]! & 0xffff, insn.opSize, cpu.regs[0]!),
+  out_DX_AL: (cpu, insn) => portOut(cpu, insn, cpu.regs[2]! & 0xffff, 1, cpu.regs[0]!, false),
+  out_DX_eAX: (cpu, insn) => portOut(cpu, insn, cpu.regs[2]! & 0xffff, insn.opSize, cpu.regs[0]!, false),
 };

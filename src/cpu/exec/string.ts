@@ -84,9 +84,7 @@ function stringOp(cpu: Cpu, insn: Insn, kind: number, size: number): void {
   const rep = (insn.prefixes & (Prefix.REP | Prefix.REPNE)) !== 0;
   if (kind >= K_INS) {
     checkIoPermission(cpu, cpu.regs[2]! & 0xffff, size);
-    if (cpu.nonRoot) {
-      cpu.vmx.intercept(cpu, Intercept.IO, insn, cpu.regs[2]! & 0xffff, ioQualBits(size, kind === K_INS, true, rep));
-    }
+    if (cpu.nonRoot && cpu.vmx.intercept(cpu, Intercept.IO, insn, cpu.regs[2]! & 0xffff, ioQualBits(size, kind === K_INS, true, rep))) return;
     cpu.pending |= Pending.CHECK_IRQ;
   }
   if (!rep) {

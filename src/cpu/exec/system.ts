@@ -52,20 +52,20 @@ const sti: Handler = (cpu) => {
 
 const hlt: Handler = (cpu, insn) => {
   requireCpl0(cpu);
-  if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.HLT, insn, 0, 0);
+  if (cpu.nonRoot && cpu.vmx.intercept(cpu, Intercept.HLT, insn, 0, 0)) return;
   cpu.halted = true;
   cpu.pending |= Pending.CHECK_IRQ;
 };
 
 const cpuid: Handler = (cpu, insn) => {
-  if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.CPUID, insn, 0, 0);
+  if (cpu.nonRoot && cpu.vmx.intercept(cpu, Intercept.CPUID, insn, 0, 0)) return;
   executeCpuid(cpu);
 };
 
 /** RDTSC: #GP(0) at CPL > 0 when CR4.TSD is set (SDM RDTSC). */
 const rdtsc: Handler = (cpu, insn) => {
   if ((cpu.cr4 & CR4.TSD) !== 0 && cpu.cpl !== 0) raiseGP(0);
-  if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.RDTSC, insn, 0, 0);
+  if (cpu.nonRoot && cpu.vmx.intercept(cpu, Intercept.RDTSC, insn, 0, 0)) return;
   const t = readTsc(cpu);
   cpu.regs[0] = t | 0;
   cpu.regs[2] = Math.floor(t / 4294967296) | 0;
@@ -74,7 +74,7 @@ const rdtsc: Handler = (cpu, insn) => {
 const msrOut: MsrValue = { lo: 0, hi: 0 };
 const rdmsr: Handler = (cpu, insn) => {
   requireCpl0(cpu);
-  if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.RDMSR, insn, 0, 0);
+  if (cpu.nonRoot && cpu.vmx.intercept(cpu, Intercept.RDMSR, insn, 0, 0)) return;
   if (!cpu.msrs.read(cpu, cpu.regs[1]!, msrOut)) raiseGP(0);
   cpu.regs[0] = msrOut.lo | 0;
   cpu.regs[2] = msrOut.hi | 0;
@@ -82,14 +82,14 @@ const rdmsr: Handler = (cpu, insn) => {
 
 const wrmsr: Handler = (cpu, insn) => {
   requireCpl0(cpu);
-  if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.WRMSR, insn, 0, 0);
+  if (cpu.nonRoot && cpu.vmx.intercept(cpu, Intercept.WRMSR, insn, 0, 0)) return;
   if (!cpu.msrs.write(cpu, cpu.regs[1]!, cpu.regs[0]!, cpu.regs[2]!)) raiseGP(0);
 };
 
 /** MOV r32, CRn (CR1 and CR5-7 decode as invalid). */
 const movFromCr: Handler = (cpu, insn) => {
   requireCpl0(cpu);
-  if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.MOV_FROM_CR, insn, insn.reg, insn.rm);
+  if (cpu.nonRoot && cpu.vmx.intercept(cpu, Intercept.MOV_FROM_CR, insn, insn.reg, insn.rm)) return;
   const n = insn.reg;
   const v = n === 0 ? cpu.cr0 : n === 2 ? cpu.cr2 : n === 3 ? cpu.cr3 : cpu.cr4;
   cpu.regs[insn.rm] = cpu.nonRoot && (n === 0 || n === 4) ? cpu.vmx.readCr(cpu, n, v) : v;
@@ -97,7 +97,7 @@ const movFromCr: Handler = (cpu, insn) => {
 
 const movToCr: Handler = (cpu, insn) => {
   requireCpl0(cpu);
-  if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.MOV_TO_CR, insn, insn.reg, insn.rm);
+  if (cpu.nonRoot && cpu.vmx.intercept(cpu, Intercept.MOV_TO_CR, insn, insn.reg, insn.rm)) return;
   let v = cpu.regs[insn.rm]!;
   if (cpu.nonRoot && (insn.reg === 0 || insn.reg === 4)) v = cpu.vmx.writeCr(cpu, insn.reg, v);
   switch (insn.reg) {
@@ -128,14 +128,14 @@ function drIndex(cpu: Cpu, n: number): number {
 const movFromDr: Handler = (cpu, insn) => {
   requireCpl0(cpu);
   const n = drIndex(cpu, insn.reg);
-  if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.MOV_DR, insn, insn.reg, insn.rm | (1 << 8));
+  if (cpu.nonRoot && cpu.vmx.intercept(cpu, Intercept.MOV_DR, insn, insn.reg, insn.rm | (1 << 8))) return;
   cpu.regs[insn.rm] = cpu.dr[n]!;
 };
 
 const movToDr: Handler = (cpu, insn) => {
   requireCpl0(cpu);
   const n = drIndex(cpu, insn.reg);
-  if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.MOV_DR, insn, insn.reg, insn.rm);
+  if (cpu.nonRoot && cpu.vmx.intercept(cpu, Intercept.MOV_DR, insn, insn.reg, insn.rm)) return;
   let v = cpu.regs[insn.rm]!;
   if (n === 6) v = (v | 0xffff0ff0) & ~0x1000;
   else if (n === 7) v = (v | 0x400) & ~0xd800;
@@ -146,7 +146,7 @@ const movToDr: Handler = (cpu, insn) => {
 
 function loadTableRegister(cpu: Cpu, insn: Insn, idt: boolean): void {
   requireCpl0(cpu);
-  if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.DESC_TABLE, insn, insn.op, 0);
+  if (cpu.nonRoot && cpu.vmx.intercept(cpu, Intercept.DESC_TABLE, insn, insn.op, 0)) return;
   const lin = linR(cpu, insn, 6);
   const limit = read16(cpu, lin);
   let base = read32(cpu, (lin + 2) | 0);
@@ -161,7 +161,7 @@ function loadTableRegister(cpu: Cpu, insn: Insn, idt: boolean): void {
 }
 
 function storeTableRegister(cpu: Cpu, insn: Insn, idt: boolean): void {
-  if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.DESC_TABLE, insn, insn.op, 0);
+  if (cpu.nonRoot && cpu.vmx.intercept(cpu, Intercept.DESC_TABLE, insn, insn.op, 0)) return;
   const lin = linW(cpu, insn, 6);
   write16(cpu, lin, idt ? cpu.idtLimit : cpu.gdtLimit);
   write32(cpu, (lin + 2) | 0, idt ? cpu.idtBase : cpu.gdtBase);
@@ -176,7 +176,7 @@ function storeSelector(cpu: Cpu, insn: Insn, v: number): void {
 /** LLDT (SDM LLDT): the selector must name an LDT descriptor in the GDT. */
 const lldt: Handler = (cpu, insn) => {
   requireCpl0(cpu);
-  if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.DESC_TABLE, insn, insn.op, 0);
+  if (cpu.nonRoot && cpu.vmx.intercept(cpu, Intercept.DESC_TABLE, insn, insn.op, 0)) return;
   const sel = readE16(cpu, insn);
   if ((sel & 0xfffc) === 0) {
     setSegment(cpu, SegSlot.LDTR, sel, 0, 0, AR.UNUSABLE);
@@ -193,7 +193,7 @@ const lldt: Handler = (cpu, insn) => {
 /** LTR (SDM LTR): an available TSS in the GDT, marked busy in memory as it is loaded. */
 const ltr: Handler = (cpu, insn) => {
   requireCpl0(cpu);
-  if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.DESC_TABLE, insn, insn.op, 0);
+  if (cpu.nonRoot && cpu.vmx.intercept(cpu, Intercept.DESC_TABLE, insn, insn.op, 0)) return;
   const sel = readE16(cpu, insn);
   if ((sel & 0xfffc) === 0) raiseGP(0);
   if (sel & SEL_TI || !fetchDescriptor(cpu, sel)) raiseGP(selErr(cpu, sel));
@@ -292,7 +292,7 @@ function loadFarPointer(s: number): Handler {
 const invlpg: Handler = (cpu, insn) => {
   requireCpl0(cpu);
   const lin = linR(cpu, insn, 1);
-  if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.INVLPG, insn, lin, 0);
+  if (cpu.nonRoot && cpu.vmx.intercept(cpu, Intercept.INVLPG, insn, lin, 0)) return;
   cpu.tlb.flushPage(lin);
   cpu.pending |= Pending.CODE_CHANGED;
 };
@@ -300,6 +300,7 @@ const invlpg: Handler = (cpu, insn) => {
 function simplePrivileged(kind: Intercept): Handler {
   return (cpu, insn) => {
     requireCpl0(cpu);
+    // Nothing else to do: the instruction exits or is a no-op here (no caches are modelled).
     if (cpu.nonRoot) cpu.vmx.intercept(cpu, kind, insn, 0, 0);
   };
 }
@@ -307,7 +308,7 @@ function simplePrivileged(kind: Intercept): Handler {
 const clts: Handler = (cpu, insn) => {
   requireCpl0(cpu);
   if (cpu.nonRoot) {
-    cpu.vmx.intercept(cpu, Intercept.CLTS, insn, 0, 0);
+    if (cpu.vmx.intercept(cpu, Intercept.CLTS, insn, 0, 0)) return;
     cpu.cr0 = cpu.vmx.writeCr(cpu, 0, cpu.cr0 & ~CR0.TS);
   } else cpu.cr0 &= ~CR0.TS;
 };
@@ -318,7 +319,7 @@ const lmsw: Handler = (cpu, insn) => {
   const v = readE16(cpu, insn);
   let cr0 = (cpu.cr0 & ~0xe) | (v & 0xf) | (cpu.cr0 & CR0.PE);
   if (cpu.nonRoot) {
-    cpu.vmx.intercept(cpu, Intercept.LMSW, insn, v, insn.mod === 3 ? -1 : linR(cpu, insn, 2));
+    if (cpu.vmx.intercept(cpu, Intercept.LMSW, insn, v, insn.mod === 3 ? -1 : linR(cpu, insn, 2))) return;
     cr0 = cpu.vmx.writeCr(cpu, 0, cr0);
   }
   writeCr0(cpu, cr0);
@@ -357,12 +358,12 @@ export const SYSTEM_HANDLERS: Record<string, Handler> = {
   sidt_Ms: (cpu, insn) => storeTableRegister(cpu, insn, true),
   lldt_Ew: lldt,
   sldt_Ev: (cpu, insn) => {
-    if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.DESC_TABLE, insn, insn.op, 0);
+    if (cpu.nonRoot && cpu.vmx.intercept(cpu, Intercept.DESC_TABLE, insn, insn.op, 0)) return;
     storeSelector(cpu, insn, cpu.segSel[SegSlot.LDTR]!);
   },
   ltr_Ew: ltr,
   str_Ev: (cpu, insn) => {
-    if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.DESC_TABLE, insn, insn.op, 0);
+    if (cpu.nonRoot && cpu.vmx.intercept(cpu, Intercept.DESC_TABLE, insn, insn.op, 0)) return;
     storeSelector(cpu, insn, cpu.segSel[SegSlot.TR]!);
   },
   lar_Gv_Ew: lar,
@@ -376,7 +377,7 @@ export const SYSTEM_HANDLERS: Record<string, Handler> = {
   invd: simplePrivileged(Intercept.INVD),
   wbinvd: simplePrivileged(Intercept.WBINVD),
   pause: (cpu, insn) => {
-    if (cpu.nonRoot) cpu.vmx.intercept(cpu, Intercept.PAUSE, insn, 0, 0);
+    if (cpu.nonRoot && cpu.vmx.intercept(cpu, Intercept.PAUSE, insn, 0, 0)) return;
   },
   ud2: () => raiseUD(),
   mov_Sw_Ew: movToSreg,

@@ -2,8 +2,9 @@
 // at its seams (hooks.ts), deciding what causes a VM exit and recording the exit's cause; what
 // VM entry leaves pending (event injection, pending debug exceptions, MTF, the preemption timer);
 // and the in-flight event that becomes IDT-vectoring information. Entry and exit themselves are
-// vm-entry.ts and vm-exit.ts. An exit is recorded in `exit` and VM_EXIT is thrown; the run loop
-// completes it (completeExit) after rolling EIP back to the instruction that was executing.
+// vm-entry.ts and vm-exit.ts. Exits are recorded in `exit`, then either left pending for the run
+// loop (Pending.VM_EXIT: intercepted instructions, timers, interrupt checks) or thrown (VM_EXIT:
+// from inside event delivery and memory accesses); the run loop calls completeExit.
 import { HostBugError } from '../../common/assert.js';
 import { IF } from '../eflags.js';
 import { deliverEvent } from '../exceptions.js';
@@ -84,6 +85,8 @@ export class VmxController implements VmxHooks, EptExitSink, MsrAccess {
   vectoringInjected = false;
   /** The next onEvent is the event VM entry injects: it never consults the exception bitmap. */
   injectingNow = false;
+  /** The instruction whose intercept recorded the pending exit (null: the exit is not one). */
+  exitInsn: Insn | null = null;
 
   // ---- what VM entry left pending for the first instruction boundary (Pending.VMX)
   /** VM-entry interruption information of an event still to inject (0: none). */
@@ -137,22 +140,33 @@ export class VmxController implements VmxHooks, EptExitSink, MsrAccess {
 
   // ------------------------------------------------------------------ recording an exit
 
-  /** Starts recording an exit; the caller fills more fields and throws VM_EXIT. */
+  /** Starts recording an exit; the caller fills more fields, then calls exitNow() or throws VM_EXIT. */
   record(reason: number, qualification = 0): ExitInformation {
     return this.exit.reset(reason, qualification);
   }
 
-  /** An exit caused by executing `insn` (fault-like: RIP stays at it; length reported). */
-  instructionExit(insn: Insn, reason: number, qualification: number, info = 0): never {
+  /** The recorded exit is to be completed at the next instruction boundary (Pending.VM_EXIT). */
+  exitNow(): true {
+    this.cpu.pending |= Pending.VM_EXIT;
+    return true;
+  }
+
+  /**
+   * An exit caused by executing `insn` (fault-like: RIP stays at it; its length is reported). The
+   * handler returns at once; the run loop has counted the instruction as retired, which
+   * completeExit undoes.
+   */
+  instructionExit(insn: Insn, reason: number, qualification: number, info = 0): true {
     const x = this.exit.reset(reason, qualification);
     x.instructionLength = insn.len;
     x.instructionInfo = info;
-    throw VM_EXIT;
+    this.exitInsn = insn;
+    return this.exitNow();
   }
 
   // ------------------------------------------------------------------ VmxHooks
 
-  intercept(cpu: Cpu, kind: Intercept, insn: Insn, a: number, b: number): void {
+  intercept(cpu: Cpu, kind: Intercept, insn: Insn, a: number, b: number): boolean {
     const c = this.vmx.controls;
     switch (kind) {
       case Intercept.CPUID:
@@ -160,67 +174,50 @@ export class VmxController implements VmxHooks, EptExitSink, MsrAccess {
       case Intercept.INVD:
         return this.instructionExit(insn, EXIT_REASON.INVD, 0);
       case Intercept.HLT:
-        if (instructionExits(c, InsnIntercept.HLT)) this.instructionExit(insn, EXIT_REASON.HLT, 0);
-        return;
+        return instructionExits(c, InsnIntercept.HLT) && this.instructionExit(insn, EXIT_REASON.HLT, 0);
       case Intercept.INVLPG:
-        if (instructionExits(c, InsnIntercept.INVLPG)) this.instructionExit(insn, EXIT_REASON.INVLPG, a >>> 0);
-        return;
+        return instructionExits(c, InsnIntercept.INVLPG) && this.instructionExit(insn, EXIT_REASON.INVLPG, a >>> 0);
       case Intercept.RDTSC:
-        if (instructionExits(c, InsnIntercept.RDTSC)) this.instructionExit(insn, EXIT_REASON.RDTSC, 0);
-        return;
+        return instructionExits(c, InsnIntercept.RDTSC) && this.instructionExit(insn, EXIT_REASON.RDTSC, 0);
       case Intercept.RDMSR:
-        if (msrCausesExit(c, cpu.mem, cpu.regs[1]!, false)) this.instructionExit(insn, EXIT_REASON.MSR_READ, 0);
-        return;
+        return msrCausesExit(c, cpu.mem, cpu.regs[1]!, false) && this.instructionExit(insn, EXIT_REASON.MSR_READ, 0);
       case Intercept.WRMSR:
-        if (msrCausesExit(c, cpu.mem, cpu.regs[1]!, true)) this.instructionExit(insn, EXIT_REASON.MSR_WRITE, 0);
-        return;
+        return msrCausesExit(c, cpu.mem, cpu.regs[1]!, true) && this.instructionExit(insn, EXIT_REASON.MSR_WRITE, 0);
       case Intercept.MOV_TO_CR: {
         const v = cpu.regs[b]!;
         const exits =
           a === 0 ? movToCrExits(c.cr0Mask, c.cr0Shadow, v) : a === 4 ? movToCrExits(c.cr4Mask, c.cr4Shadow, v) : a === 3 && cr3LoadExits(c, v);
-        if (exits) this.instructionExit(insn, EXIT_REASON.CR_ACCESS, crAccessQualification(a, CR_ACCESS_TYPE.MOV_TO_CR, b));
-        return;
+        return exits && this.instructionExit(insn, EXIT_REASON.CR_ACCESS, crAccessQualification(a, CR_ACCESS_TYPE.MOV_TO_CR, b));
       }
       case Intercept.MOV_FROM_CR:
-        if (a === 3 && cr3StoreExits(c)) this.instructionExit(insn, EXIT_REASON.CR_ACCESS, crAccessQualification(a, CR_ACCESS_TYPE.MOV_FROM_CR, b));
-        return;
+        return a === 3 && cr3StoreExits(c) && this.instructionExit(insn, EXIT_REASON.CR_ACCESS, crAccessQualification(a, CR_ACCESS_TYPE.MOV_FROM_CR, b));
       case Intercept.CLTS:
-        if (cltsExits(c)) this.instructionExit(insn, EXIT_REASON.CR_ACCESS, CLTS_QUALIFICATION);
-        return;
+        return cltsExits(c) && this.instructionExit(insn, EXIT_REASON.CR_ACCESS, CLTS_QUALIFICATION);
       case Intercept.LMSW:
-        if (lmswExits(c, a)) {
-          const x = this.exit.reset(EXIT_REASON.CR_ACCESS, lmswQualification(a, b !== -1));
-          x.instructionLength = insn.len;
-          if (b !== -1) x.guestLinear = b >>> 0;
-          throw VM_EXIT;
-        }
-        return;
+        if (!lmswExits(c, a)) return false;
+        this.instructionExit(insn, EXIT_REASON.CR_ACCESS, lmswQualification(a, b !== -1));
+        if (b !== -1) this.exit.guestLinear = b >>> 0;
+        return true;
       case Intercept.MOV_DR:
-        if (instructionExits(c, InsnIntercept.MOV_DR)) this.instructionExit(insn, EXIT_REASON.DR_ACCESS, drAccessQualification(a, (b & 0x100) !== 0, b & 0xff));
-        return;
+        return instructionExits(c, InsnIntercept.MOV_DR) && this.instructionExit(insn, EXIT_REASON.DR_ACCESS, drAccessQualification(a, (b & 0x100) !== 0, b & 0xff));
       case Intercept.IO:
-        if (ioCausesExit(c, cpu.mem, a, (b & 7) + 1)) this.ioExit(cpu, insn, a, b);
-        return;
+        return ioCausesExit(c, cpu.mem, a, (b & 7) + 1) && this.ioExit(cpu, insn, a, b);
       case Intercept.PAUSE:
-        if (instructionExits(c, InsnIntercept.PAUSE)) this.instructionExit(insn, EXIT_REASON.PAUSE, 0);
-        return;
+        return instructionExits(c, InsnIntercept.PAUSE) && this.instructionExit(insn, EXIT_REASON.PAUSE, 0);
       case Intercept.WBINVD:
-        if (instructionExits(c, InsnIntercept.WBINVD)) this.instructionExit(insn, EXIT_REASON.WBINVD, 0);
-        return;
+        return instructionExits(c, InsnIntercept.WBINVD) && this.instructionExit(insn, EXIT_REASON.WBINVD, 0);
       case Intercept.DESC_TABLE:
-        if (instructionExits(c, InsnIntercept.GDTR_IDTR)) {
-          this.instructionExit(insn, descriptorTableReason(insn), displacement(insn), descriptorTableInfo(insn));
-        }
-        return;
+        return instructionExits(c, InsnIntercept.GDTR_IDTR) && this.instructionExit(insn, descriptorTableReason(insn), displacement(insn), descriptorTableInfo(insn));
       case Intercept.TASK_SWITCH:
         return this.instructionExit(insn, EXIT_REASON.TASK_SWITCH, 0);
     }
+    return false;
   }
 
   /** I/O exit: the qualification (SDM Table 28-5); INS/OUTS add the linear address and operand info. */
-  private ioExit(cpu: Cpu, insn: Insn, port: number, bits: number): never {
-    const x = this.exit.reset(EXIT_REASON.IO_INSTRUCTION, (bits | (port << 16)) >>> 0);
-    x.instructionLength = insn.len;
+  private ioExit(cpu: Cpu, insn: Insn, port: number, bits: number): true {
+    const x = this.exit;
+    this.instructionExit(insn, EXIT_REASON.IO_INSTRUCTION, (bits | (port << 16)) >>> 0);
     if ((bits & 16) !== 0) {
       const isIn = (bits & 8) !== 0;
       const seg = isIn ? 0 : insn.seg;
@@ -228,7 +225,7 @@ export class VmxController implements VmxHooks, EptExitSink, MsrAccess {
       x.guestLinear = (cpu.segBase[seg]! + (insn.addrSize === 2 ? off & 0xffff : off)) >>> 0;
       x.instructionInfo = stringIoInfo(insn, isIn);
     }
-    throw VM_EXIT;
+    return true;
   }
 
   readCr(_cpu: Cpu, cr: number, value: number): number {
@@ -291,12 +288,11 @@ export class VmxController implements VmxHooks, EptExitSink, MsrAccess {
     const c = this.vmx.controls;
     if ((c.proc & CPU_BASED.INTR_WINDOW_EXITING) !== 0 && (cpu.flags & IF) !== 0) {
       this.record(EXIT_REASON.INTERRUPT_WINDOW);
-      throw VM_EXIT;
-    }
-    if (externalInterruptExits(c) && cpu.intc.hasInterrupt()) {
+      this.exitNow();
+    } else if (externalInterruptExits(c) && cpu.intc.hasInterrupt()) {
       const x = this.record(EXIT_REASON.EXTERNAL_INTERRUPT);
       if ((c.exit & EXIT_CTL.ACK_INTR_ON_EXIT) !== 0) x.intrInfo = intrInfo(cpu.intc.acknowledge(), INTR_TYPE.EXT_INTR, false);
-      throw VM_EXIT;
+      this.exitNow();
     }
   }
 
@@ -319,15 +315,23 @@ export class VmxController implements VmxHooks, EptExitSink, MsrAccess {
     }
     if (this.mtfPending) {
       this.record(EXIT_REASON.MONITOR_TRAP_FLAG);
-      throw VM_EXIT;
-    }
-    if (this.timerExpired) {
+      this.exitNow();
+    } else if (this.timerExpired) {
       this.record(EXIT_REASON.PREEMPTION_TIMER);
-      throw VM_EXIT;
+      this.exitNow();
     }
   }
 
   completeExit(cpu: Cpu, insn: Insn | null): void {
+    const pending = this.exitInsn;
+    if (pending !== null) {
+      // An intercepted instruction returned early and was counted as retired: it was not.
+      this.exitInsn = null;
+      cpu.eip = (pending.nextEip - pending.len) | 0;
+      cpu.icount -= 1;
+      cpu.clock.now -= 1;
+      insn = pending;
+    }
     vmExitComplete(this, cpu, insn);
   }
 

@@ -133,7 +133,8 @@ export function installVmxInstructions(cpu: Cpu, ctl: VmxController): void {
         case VmxOutcome.GP:
           return raiseGP(0);
         case VmxOutcome.VM_EXIT:
-          return ctl.instructionExit(insn, reason, displacement(insn), vmxInstructionInfo(insn));
+          ctl.instructionExit(insn, reason, displacement(insn), vmxInstructionInfo(insn));
+          return;
         default:
         // DONE (RFLAGS tell), ENTER (the guest runs from its RIP), ENTRY_FAILED (host state loaded).
       }
