@@ -16,7 +16,7 @@ import { VMX_ERROR } from './errors.js';
 import { GuestSeg, VMCS, guestArField, guestBaseField, guestLimitField, guestSelectorField, hostSelectorField } from './fields.js';
 import { ENTRY_FAIL, INTR_INFO, INTR_TYPE, exceptionHasErrorCode } from './qualification.js';
 import { ACTIVITY, INTERRUPTIBILITY, PENDING_DBG, RFLAGS, SEG_AR, SEG_TYPE, arDpl } from './state-formats.js';
-import { type Vmcs, regionRevision } from './vmcs.js';
+import { type Vmcs, VmcsDirty, regionRevision } from './vmcs.js';
 import { eptpValid } from '../mmu/ept.js';
 
 /** Which group of checks failed. */
@@ -57,13 +57,18 @@ function fail(out: EntryCheckResult, failure: EntryFailure, rule: string, qualif
 
 /**
  * Runs every check in order and stops at the first failure. Returns out.failure (NONE on success).
+ * `groups` (VmcsDirty bits) limits the work to field groups written since the last time they passed:
+ * host and guest checks also read control fields, so a written control re-checks everything.
  */
-export function checkVmEntry(v: Vmcs, caps: VmxCapabilities, ctx: EntryContext, out: EntryCheckResult): EntryFailure {
+export function checkVmEntry(v: Vmcs, caps: VmxCapabilities, ctx: EntryContext, out: EntryCheckResult, groups: number = VmcsDirty.ALL): EntryFailure {
   out.failure = EntryFailure.NONE;
   out.error = 0;
   out.qualification = 0;
   out.rule = '';
-  if (checkControls(v, caps, out) && checkHostState(v, caps, out)) checkGuestState(v, caps, ctx, out);
+  const all = (groups & VmcsDirty.CONTROL) !== 0;
+  if (all && !checkControls(v, caps, out)) return out.failure;
+  if ((all || (groups & VmcsDirty.HOST) !== 0) && !checkHostState(v, caps, out)) return out.failure;
+  if (all || (groups & VmcsDirty.GUEST) !== 0) checkGuestState(v, caps, ctx, out);
   return out.failure;
 }
 

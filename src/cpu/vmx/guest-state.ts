@@ -8,7 +8,9 @@ import { EXIT_REASON, EXIT_REASON_FAILED_VMENTRY } from './exit-reasons.js';
 import { GuestSeg, VMCS, guestArField, guestBaseField, guestLimitField, guestSelectorField } from './fields.js';
 import { INTR_INFO } from './qualification.js';
 import { ACTIVITY, AR_CODE32_RING0, AR_DATA32_RING0, AR_TSS32_BUSY, RFLAGS, SEG_AR } from './state-formats.js';
-import type { Vmcs } from './vmcs.js';
+import { HostBugError } from '../../common/assert.js';
+import { VMCS_REGION_SIZE as VMCS_REGION_BYTES } from './capabilities.js';
+import { type Vmcs, VmcsDirty, vmcsFieldOffset } from './vmcs.js';
 
 /** The registers VM entry and VM exit move. Slot order of the seg* arrays: ES CS SS DS FS GS LDTR TR. */
 export interface VmxRegisterFile {
@@ -58,66 +60,131 @@ const ESP = 4;
 const LDTR = GuestSeg.LDTR;
 const TR = GuestSeg.TR;
 
+/** Dword index of a field's (low) half in a VMCS region (vmcs.ts layout). */
+const slot = (encoding: number): number => vmcsFieldOffset(encoding) >>> 2;
+const SEL = [0, 1, 2, 3, 4, 5, 6, 7].map((s) => slot(guestSelectorField(s)));
+const BASE = [0, 1, 2, 3, 4, 5, 6, 7].map((s) => slot(guestBaseField(s)));
+const LIMIT = [0, 1, 2, 3, 4, 5, 6, 7].map((s) => slot(guestLimitField(s)));
+const ARB = [0, 1, 2, 3, 4, 5, 6, 7].map((s) => slot(guestArField(s)));
+const G = {
+  CR0: slot(VMCS.GUEST_CR0),
+  CR3: slot(VMCS.GUEST_CR3),
+  CR4: slot(VMCS.GUEST_CR4),
+  DR7: slot(VMCS.GUEST_DR7),
+  DEBUGCTL: slot(VMCS.GUEST_IA32_DEBUGCTL),
+  RSP: slot(VMCS.GUEST_RSP),
+  RIP: slot(VMCS.GUEST_RIP),
+  RFLAGS: slot(VMCS.GUEST_RFLAGS),
+  GDTR_BASE: slot(VMCS.GUEST_GDTR_BASE),
+  GDTR_LIMIT: slot(VMCS.GUEST_GDTR_LIMIT),
+  IDTR_BASE: slot(VMCS.GUEST_IDTR_BASE),
+  IDTR_LIMIT: slot(VMCS.GUEST_IDTR_LIMIT),
+  SYSENTER_CS: slot(VMCS.GUEST_SYSENTER_CS),
+  SYSENTER_ESP: slot(VMCS.GUEST_SYSENTER_ESP),
+  SYSENTER_EIP: slot(VMCS.GUEST_SYSENTER_EIP),
+  INTERRUPTIBILITY: slot(VMCS.GUEST_INTERRUPTIBILITY_INFO),
+  ACTIVITY: slot(VMCS.GUEST_ACTIVITY_STATE),
+  PENDING_DBG: slot(VMCS.GUEST_PENDING_DBG_EXCEPTIONS),
+} as const;
+
+/**
+ * The region's dwords for direct access (VM entries and exits move ~100 fields; going field by field
+ * through Vmcs.read/write costs more than the rest of an exit). The current VMCS passed VMPTRLD's
+ * revision check, so it lies inside memory; if it holds decoded code, that is dropped first, as any
+ * write would.
+ */
+function regionDwords(v: Vmcs, writing: boolean): Int32Array {
+  const mem = v.mem;
+  if (v.base < 0 || v.base + VMCS_REGION_BYTES > mem.size) throw new HostBugError(`VMCS region at ${v.base} outside memory`);
+  const frame = v.base >>> 12;
+  if (writing && mem.codeFrames[frame] !== 0) mem.onCodeWrite(frame);
+  return mem.i32;
+}
+
 /** Loads the guest-state area into the registers (after the entry checks passed). */
 export function loadGuestState(v: Vmcs, r: VmxRegisterFile, g: GuestExtras, entryControls: number): void {
-  r.cr0 = ((r.cr0 & CR0_KEPT_BITS) | (v.read(VMCS.GUEST_CR0) & ~CR0_KEPT_BITS)) | 0;
-  r.cr3 = v.read(VMCS.GUEST_CR3) | 0;
-  r.cr4 = v.read(VMCS.GUEST_CR4) | 0;
+  const m = regionDwords(v, false);
+  const b = v.base >>> 2;
+  r.cr0 = ((r.cr0 & CR0_KEPT_BITS) | (m[b + G.CR0]! & ~CR0_KEPT_BITS)) | 0;
+  r.cr3 = m[b + G.CR3]!;
+  r.cr4 = m[b + G.CR4]!;
   if ((entryControls & VM_ENTRY.LOAD_DEBUG_CONTROLS) !== 0) {
     // Bits 12 and 15:14 of DR7 load as 0, bit 10 as 1.
-    r.dr[7] = (v.read(VMCS.GUEST_DR7) & ~0xd000) | 0x400;
-    g.debugctl = v.read(VMCS.GUEST_IA32_DEBUGCTL);
+    r.dr[7] = (m[b + G.DR7]! & ~0xd000) | 0x400;
+    g.debugctl = m[b + G.DEBUGCTL]! >>> 0;
   }
   for (let s = 0; s < 8; s++) {
-    r.segSel[s] = v.read(guestSelectorField(s));
-    r.segBase[s] = v.read(guestBaseField(s));
-    r.segLimit[s] = v.read(guestLimitField(s));
-    r.segAr[s] = v.read(guestArField(s));
+    r.segSel[s] = m[b + SEL[s]!]! & 0xffff;
+    r.segBase[s] = m[b + BASE[s]!]!;
+    r.segLimit[s] = m[b + LIMIT[s]!]!;
+    r.segAr[s] = m[b + ARB[s]!]!;
   }
-  r.gdtBase = v.read(VMCS.GUEST_GDTR_BASE) | 0;
-  r.gdtLimit = v.read(VMCS.GUEST_GDTR_LIMIT);
-  r.idtBase = v.read(VMCS.GUEST_IDTR_BASE) | 0;
-  r.idtLimit = v.read(VMCS.GUEST_IDTR_LIMIT);
-  r.sysenterCs = v.read(VMCS.GUEST_SYSENTER_CS) | 0;
-  r.sysenterEsp = v.read(VMCS.GUEST_SYSENTER_ESP) | 0;
-  r.sysenterEip = v.read(VMCS.GUEST_SYSENTER_EIP) | 0;
-  r.regs[ESP] = v.read(VMCS.GUEST_RSP);
-  r.eip = v.read(VMCS.GUEST_RIP) | 0;
-  g.rflags = v.read(VMCS.GUEST_RFLAGS);
-  g.interruptibility = v.read(VMCS.GUEST_INTERRUPTIBILITY_INFO);
-  g.activity = v.read(VMCS.GUEST_ACTIVITY_STATE);
-  g.pendingDebug = v.read(VMCS.GUEST_PENDING_DBG_EXCEPTIONS);
+  r.gdtBase = m[b + G.GDTR_BASE]!;
+  r.gdtLimit = m[b + G.GDTR_LIMIT]! >>> 0;
+  r.idtBase = m[b + G.IDTR_BASE]!;
+  r.idtLimit = m[b + G.IDTR_LIMIT]! >>> 0;
+  r.sysenterCs = m[b + G.SYSENTER_CS]!;
+  r.sysenterEsp = m[b + G.SYSENTER_ESP]!;
+  r.sysenterEip = m[b + G.SYSENTER_EIP]!;
+  r.regs[ESP] = m[b + G.RSP]!;
+  r.eip = m[b + G.RIP]!;
+  g.rflags = m[b + G.RFLAGS]! >>> 0;
+  g.interruptibility = m[b + G.INTERRUPTIBILITY]! >>> 0;
+  g.activity = m[b + G.ACTIVITY]! >>> 0;
+  g.pendingDebug = m[b + G.PENDING_DBG]! >>> 0;
 }
 
 /** Saves the registers into the guest-state area on a VM exit (not on an entry failure). */
 export function saveGuestState(v: Vmcs, r: VmxRegisterFile, g: GuestExtras, exitControls: number): void {
-  v.write(VMCS.GUEST_CR0, r.cr0);
-  v.write(VMCS.GUEST_CR3, r.cr3);
-  v.write(VMCS.GUEST_CR4, r.cr4);
+  const m = regionDwords(v, true);
+  const b = v.base >>> 2;
+  m[b + G.CR0] = r.cr0;
+  m[b + G.CR3] = r.cr3;
+  m[b + G.CR4] = r.cr4;
   if ((exitControls & VM_EXIT.SAVE_DEBUG_CONTROLS) !== 0) {
-    v.write(VMCS.GUEST_DR7, r.dr[7]!);
-    v.write(VMCS.GUEST_IA32_DEBUGCTL, g.debugctl);
+    m[b + G.DR7] = r.dr[7]!;
+    m[b + G.DEBUGCTL] = g.debugctl;
+    m[b + G.DEBUGCTL + 1] = 0;
   }
-  v.write(VMCS.GUEST_RSP, r.regs[ESP]!);
-  v.write(VMCS.GUEST_RIP, r.eip);
-  v.write(VMCS.GUEST_RFLAGS, g.rflags);
+  m[b + G.RSP] = r.regs[ESP]!;
+  m[b + G.RIP] = r.eip;
+  m[b + G.RFLAGS] = g.rflags;
   for (let s = 0; s < 8; s++) {
-    v.write(guestSelectorField(s), r.segSel[s]!);
-    v.write(guestBaseField(s), r.segBase[s]!);
-    v.write(guestLimitField(s), r.segLimit[s]!);
-    v.write(guestArField(s), r.segAr[s]!);
+    m[b + SEL[s]!] = r.segSel[s]! & 0xffff;
+    m[b + BASE[s]!] = r.segBase[s]!;
+    m[b + LIMIT[s]!] = r.segLimit[s]!;
+    m[b + ARB[s]!] = r.segAr[s]!;
   }
-  v.write(VMCS.GUEST_GDTR_BASE, r.gdtBase);
-  v.write(VMCS.GUEST_GDTR_LIMIT, r.gdtLimit);
-  v.write(VMCS.GUEST_IDTR_BASE, r.idtBase);
-  v.write(VMCS.GUEST_IDTR_LIMIT, r.idtLimit);
-  v.write(VMCS.GUEST_SYSENTER_CS, r.sysenterCs);
-  v.write(VMCS.GUEST_SYSENTER_ESP, r.sysenterEsp);
-  v.write(VMCS.GUEST_SYSENTER_EIP, r.sysenterEip);
-  v.write(VMCS.GUEST_INTERRUPTIBILITY_INFO, g.interruptibility);
-  v.write(VMCS.GUEST_ACTIVITY_STATE, g.activity);
-  v.write(VMCS.GUEST_PENDING_DBG_EXCEPTIONS, g.pendingDebug);
+  m[b + G.GDTR_BASE] = r.gdtBase;
+  m[b + G.GDTR_LIMIT] = r.gdtLimit;
+  m[b + G.IDTR_BASE] = r.idtBase;
+  m[b + G.IDTR_LIMIT] = r.idtLimit;
+  m[b + G.SYSENTER_CS] = r.sysenterCs;
+  m[b + G.SYSENTER_ESP] = r.sysenterEsp;
+  m[b + G.SYSENTER_EIP] = r.sysenterEip;
+  m[b + G.INTERRUPTIBILITY] = g.interruptibility;
+  m[b + G.ACTIVITY] = g.activity;
+  m[b + G.PENDING_DBG] = g.pendingDebug;
+  v.dirty |= VmcsDirty.GUEST;
 }
+
+const H = {
+  CR0: slot(VMCS.HOST_CR0),
+  CR3: slot(VMCS.HOST_CR3),
+  CR4: slot(VMCS.HOST_CR4),
+  SYSENTER_CS: slot(VMCS.HOST_IA32_SYSENTER_CS),
+  SYSENTER_ESP: slot(VMCS.HOST_IA32_SYSENTER_ESP),
+  SYSENTER_EIP: slot(VMCS.HOST_IA32_SYSENTER_EIP),
+  CS: slot(VMCS.HOST_CS_SELECTOR),
+  TR: slot(VMCS.HOST_TR_SELECTOR),
+  TR_BASE: slot(VMCS.HOST_TR_BASE),
+  FS_BASE: slot(VMCS.HOST_FS_BASE),
+  GS_BASE: slot(VMCS.HOST_GS_BASE),
+  GDTR_BASE: slot(VMCS.HOST_GDTR_BASE),
+  IDTR_BASE: slot(VMCS.HOST_IDTR_BASE),
+  RSP: slot(VMCS.HOST_RSP),
+  RIP: slot(VMCS.HOST_RIP),
+} as const;
 
 /**
  * Loads the host-state area on a VM exit or a failed entry (SDM §28.5): flat ring-0 segments from the
@@ -125,42 +192,46 @@ export function saveGuestState(v: Vmcs, r: VmxRegisterFile, g: GuestExtras, exit
  * limit 0x67, an unusable LDTR, GDTR/IDTR limits 0xFFFF, RFLAGS = 2, DR7 = 0x400, no blocking.
  */
 export function loadHostState(v: Vmcs, r: VmxRegisterFile, g: GuestExtras): void {
-  r.cr0 = ((r.cr0 & CR0_KEPT_BITS) | (v.read(VMCS.HOST_CR0) & ~CR0_KEPT_BITS)) | 0;
-  r.cr3 = v.read(VMCS.HOST_CR3) | 0;
-  r.cr4 = v.read(VMCS.HOST_CR4) | 0;
+  const m = regionDwords(v, false);
+  const b = v.base >>> 2;
+  r.cr0 = ((r.cr0 & CR0_KEPT_BITS) | (m[b + H.CR0]! & ~CR0_KEPT_BITS)) | 0;
+  r.cr3 = m[b + H.CR3]!;
+  r.cr4 = m[b + H.CR4]!;
   r.dr[7] = 0x400;
   g.debugctl = 0;
-  r.sysenterCs = v.read(VMCS.HOST_IA32_SYSENTER_CS) | 0;
-  r.sysenterEsp = v.read(VMCS.HOST_IA32_SYSENTER_ESP) | 0;
-  r.sysenterEip = v.read(VMCS.HOST_IA32_SYSENTER_EIP) | 0;
+  r.sysenterCs = m[b + H.SYSENTER_CS]!;
+  r.sysenterEsp = m[b + H.SYSENTER_ESP]!;
+  r.sysenterEip = m[b + H.SYSENTER_EIP]!;
 
-  setSeg(r, GuestSeg.CS, v.read(VMCS.HOST_CS_SELECTOR), 0, -1, AR_CODE32_RING0);
-  for (const [s, field] of HOST_DATA_SEGS) {
-    const sel = v.read(field);
-    const base = s === GuestSeg.FS ? v.read(VMCS.HOST_FS_BASE) : s === GuestSeg.GS ? v.read(VMCS.HOST_GS_BASE) : 0;
+  setSeg(r, GuestSeg.CS, m[b + H.CS]! & 0xffff, 0, -1, AR_CODE32_RING0);
+  for (let i = 0; i < HOST_DATA_SEGS.length; i++) {
+    const [s, field] = HOST_DATA_SEGS[i]!;
+    const sel = m[b + field]! & 0xffff;
+    const base = s === GuestSeg.FS ? m[b + H.FS_BASE]! : s === GuestSeg.GS ? m[b + H.GS_BASE]! : 0;
     if (sel === 0) setSeg(r, s, 0, base, 0, SEG_AR.UNUSABLE);
     else setSeg(r, s, sel, base, -1, AR_DATA32_RING0);
   }
-  setSeg(r, TR, v.read(VMCS.HOST_TR_SELECTOR), v.read(VMCS.HOST_TR_BASE), 0x67, AR_TSS32_BUSY);
+  setSeg(r, TR, m[b + H.TR]! & 0xffff, m[b + H.TR_BASE]!, 0x67, AR_TSS32_BUSY);
   setSeg(r, LDTR, 0, 0, 0, SEG_AR.UNUSABLE);
-  r.gdtBase = v.read(VMCS.HOST_GDTR_BASE) | 0;
+  r.gdtBase = m[b + H.GDTR_BASE]!;
   r.gdtLimit = 0xffff;
-  r.idtBase = v.read(VMCS.HOST_IDTR_BASE) | 0;
+  r.idtBase = m[b + H.IDTR_BASE]!;
   r.idtLimit = 0xffff;
-  r.regs[ESP] = v.read(VMCS.HOST_RSP);
-  r.eip = v.read(VMCS.HOST_RIP) | 0;
+  r.regs[ESP] = m[b + H.RSP]!;
+  r.eip = m[b + H.RIP]!;
   g.rflags = RFLAGS.FIXED1;
   g.interruptibility = 0;
   g.activity = ACTIVITY.ACTIVE;
   g.pendingDebug = 0;
 }
 
+/** Host data segments and the dword of their selector field. */
 const HOST_DATA_SEGS: readonly (readonly [number, number])[] = [
-  [GuestSeg.ES, VMCS.HOST_ES_SELECTOR],
-  [GuestSeg.SS, VMCS.HOST_SS_SELECTOR],
-  [GuestSeg.DS, VMCS.HOST_DS_SELECTOR],
-  [GuestSeg.FS, VMCS.HOST_FS_SELECTOR],
-  [GuestSeg.GS, VMCS.HOST_GS_SELECTOR],
+  [GuestSeg.ES, slot(VMCS.HOST_ES_SELECTOR)],
+  [GuestSeg.SS, slot(VMCS.HOST_SS_SELECTOR)],
+  [GuestSeg.DS, slot(VMCS.HOST_DS_SELECTOR)],
+  [GuestSeg.FS, slot(VMCS.HOST_FS_SELECTOR)],
+  [GuestSeg.GS, slot(VMCS.HOST_GS_SELECTOR)],
 ];
 
 function setSeg(r: VmxRegisterFile, s: number, sel: number, base: number, limit: number, ar: number): void {

@@ -244,8 +244,11 @@ export function vmlaunch(cpu: VmxCpuState, launch: boolean): VmxOutcome {
   const state = vmx.vmcs.launchState;
   if (launch && state !== LaunchState.CLEAR) return fail(cpu, VMX_ERROR.VMLAUNCH_NONCLEAR_VMCS);
   if (!launch && state !== LaunchState.LAUNCHED) return fail(cpu, VMX_ERROR.VMRESUME_NONLAUNCHED_VMCS);
-  switch (checkVmEntry(vmx.vmcs, vmx.caps, vmx, vmx.entryCheck)) {
-    case EntryFailure.NONE: return VmxOutcome.ENTER;
+  switch (checkVmEntry(vmx.vmcs, vmx.caps, vmx, vmx.entryCheck, vmx.vmcs.dirty)) {
+    case EntryFailure.NONE:
+      // Everything passed: only fields written from now on need checking again.
+      vmx.vmcs.dirty = 0;
+      return VmxOutcome.ENTER;
     case EntryFailure.GUEST: return VmxOutcome.ENTRY_FAILED;
     default: return fail(cpu, vmx.entryCheck.error);
   }

@@ -10,7 +10,10 @@ import { VMX_ABORT } from './errors.js';
 import { VMCS } from './fields.js';
 import { loadHostState, saveGuestState, writeEntryFailure, writeExitInformation } from './guest-state.js';
 import { loadMsrArea, storeMsrArea } from './msr-area.js';
-import { ACTIVITY, INTERRUPTIBILITY } from './state-formats.js';
+import { ACTIVITY, INTERRUPTIBILITY, PENDING_DBG } from './state-formats.js';
+import { fixedBitsOk } from './capabilities.js';
+import { VmcsDirty } from './vmcs.js';
+import { TF } from '../eflags.js';
 import { type VmxController, isSoftwareType } from './controller.js';
 
 /** Completes the exit recorded in ctl.exit. EIP is already at the instruction for fault-like exits. */
@@ -34,9 +37,15 @@ export function vmExitComplete(ctl: VmxController, cpu: Cpu, insn: Insn | null):
   g.rflags = readEflags(cpu);
   g.interruptibility = cpu.inhibitIrq ? (cpu.inhibitMovSs ? INTERRUPTIBILITY.MOV_SS : INTERRUPTIBILITY.STI) : 0;
   g.activity = cpu.halted ? ACTIVITY.HLT : ACTIVITY.ACTIVE;
-  g.pendingDebug = 0;
+  // A single-step trap is still owed when TF is set in an STI/MOV SS shadow or in HLT (SDM §27.3.1.5).
+  g.pendingDebug = (g.rflags & TF) !== 0 && (cpu.inhibitIrq || cpu.halted) ? PENDING_DBG.BS : 0;
   saveGuestState(v, cpu, g, c.exit);
   if ((c.exit & EXIT_CTL.SAVE_VMX_PREEMPTION_TIMER) !== 0) v.write(VMCS.VMX_PREEMPTION_TIMER_VALUE, ctl.timerRemaining());
+  // What the processor saved passed the entry checks before, and guest instructions keep every
+  // guest-state rule except CR0/CR4 fixed bits the hypervisor did not own: only those need a look.
+  const caps = ctl.vmx.caps;
+  const valid = fixedBitsOk(cpu.cr0, caps.cr0Fixed0, caps.cr0Fixed1) && fixedBitsOk(cpu.cr4, caps.cr4Fixed0, caps.cr4Fixed1);
+  v.dirty = valid ? 0 : VmcsDirty.GUEST;
   ctl.disarm();
   rememberGuestContext(ctl, cpu);
 

@@ -36,6 +36,8 @@ const ENCODINGS = 0x8000;
 const OFFSET = new Int16Array(ENCODINGS).fill(-1);
 const KIND = new Uint8Array(ENCODINGS);
 const READ_ONLY = new Uint8Array(ENCODINGS);
+/** VmcsDirty bit a write sets (its field type), 0 for fields VM entry never checks (see below). */
+const DIRTY = new Uint8Array(ENCODINGS);
 
 let next = VMCS_LAYOUT.FIELDS_START;
 for (const f of FIELDS) {
@@ -52,6 +54,13 @@ for (const f of FIELDS) {
     next += 4;
   }
 }
+for (let enc = 0; enc < ENCODINGS; enc++) if (OFFSET[enc]! >= 0) DIRTY[enc] = 1 << ((enc >>> 10) & 3);
+// No VM-entry check reads these (RIP and RSP have no checks on a processor without Intel 64; the
+// timer value is only loaded): writing them does not make entry re-check the guest state.
+for (const f of FIELDS) {
+  if (f.name === 'GUEST_RIP' || f.name === 'GUEST_RSP' || f.name === 'VMX_PREEMPTION_TIMER_VALUE') DIRTY[f.encoding] = 0;
+}
+
 /** Bytes of the region our layout uses (fits the 4096 IA32_VMX_BASIC advertises). */
 export const VMCS_LAYOUT_SIZE = next;
 
@@ -98,7 +107,7 @@ export class Vmcs {
   ) {}
 
   private offset(encoding: number): number {
-    const off = vmcsFieldOffset(encoding);
+    const off = encoding >>> 0 < ENCODINGS ? OFFSET[encoding]! : -1;
     if (off < 0) throw new HostBugError(`VMCS access to unsupported ${fieldName(encoding)}`);
     return this.base + off;
   }
@@ -106,7 +115,8 @@ export class Vmcs {
   /** The field's value (16-bit zero-extended; 64-bit full encoding: the low half). */
   read(encoding: number): number {
     const addr = this.offset(encoding);
-    const v = this.mem.read32(addr);
+    // Hot (every VM entry and exit moves ~100 fields): aligned dword straight from the buffer.
+    const v = addr + 4 <= this.mem.size ? this.mem.i32[addr >>> 2]! : this.mem.read32(addr);
     return KIND[encoding] === Kind.W16 ? v & 0xffff : v >>> 0;
   }
 
@@ -114,9 +124,17 @@ export class Vmcs {
   write(encoding: number, value: number): void {
     const addr = this.offset(encoding);
     const kind = KIND[encoding];
-    this.mem.write32(addr, kind === Kind.W16 ? value & 0xffff : value);
-    if (kind === Kind.W64_LOW) this.mem.write32(addr + 4, 0);
-    this.dirty |= 1 << ((encoding >>> 10) & 3);
+    const v = kind === Kind.W16 ? value & 0xffff : value;
+    const mem = this.mem;
+    // A VMCS frame never holds decoded code unless software put code there: then take the slow way.
+    if (addr + 8 <= mem.size && mem.codeFrames[addr >>> 12] === 0) {
+      mem.i32[addr >>> 2] = v;
+      if (kind === Kind.W64_LOW) mem.i32[(addr >>> 2) + 1] = 0;
+    } else {
+      mem.write32(addr, v);
+      if (kind === Kind.W64_LOW) mem.write32(addr + 4, 0);
+    }
+    this.dirty |= DIRTY[encoding]!;
   }
 
   /** A 64-bit field as a number (exact below 2^53; the TSC offset is read signed). */
@@ -135,7 +153,7 @@ export class Vmcs {
     const addr = this.offset(encoding & ~1);
     this.mem.write32(addr, lo);
     this.mem.write32(addr + 4, hi);
-    this.dirty |= 1 << ((encoding >>> 10) & 3);
+    this.dirty |= DIRTY[encoding & ~1]!;
   }
 
   get revisionId(): number {

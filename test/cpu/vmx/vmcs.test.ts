@@ -82,7 +82,12 @@ describe('VMCS region', () => {
   it('tracks written field groups', () => {
     const v = fresh();
     v.dirty = 0;
+    // No VM-entry check reads RIP, RSP or the preemption-timer value: they leave the groups clean.
     v.write(VMCS.GUEST_RIP, 1);
+    v.write(VMCS.GUEST_RSP, 1);
+    v.write(VMCS.VMX_PREEMPTION_TIMER_VALUE, 1);
+    expect(v.dirty).toBe(0);
+    v.write(VMCS.GUEST_CR0, 1);
     expect(v.dirty).toBe(VmcsDirty.GUEST);
     v.write(VMCS.HOST_RIP, 1);
     v.write64(VMCS.EPT_POINTER, 0x1e, 0);
