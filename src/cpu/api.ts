@@ -9,13 +9,11 @@ import { installArchitecturalMsrs } from './msr.js';
 import { Core, type StopReason } from './run.js';
 import { refreshSegChecks, setCpl } from './segmentation.js';
 import { type CpuClock, Cpu, type InterruptController, Pending } from './state.js';
-import type { VmxClock } from './vmx/controller.js';
 import { HostVmxOps, type VmxProcessor } from './vmx/host-ops.js';
-import { installVmx, schedulingClock } from './vmx/install.js';
+import { installVmx } from './vmx/install.js';
 
 export type { StopReason } from './run.js';
 export type { CpuClock, InterruptController } from './state.js';
-export type { VmxClock } from './vmx/controller.js';
 export type { VmxProcessor } from './vmx/host-ops.js';
 
 /** What the processor is built on. */
@@ -88,7 +86,7 @@ export interface Processor {
 export function createProcessor(board: ProcessorBoard): Processor {
   const cpu = new Cpu(board.memory, board.bus, board.clock, board.interruptController);
   installArchitecturalMsrs(cpu);
-  installVmx(cpu, schedulingClock(board.clock));
+  installVmx(cpu);
   const core = new Core(cpu);
   const processor: Processor = {
     setState: (s) => applyState(cpu, s),
@@ -152,21 +150,15 @@ function applyState(cpu: Cpu, s: CpuStartState): void {
   cpu.tlb.flushAll();
 }
 
-/** What a processor for a TypeScript hypervisor is built on: its clock also schedules one-shot events
- *  (the VMX-preemption timer, MTF). */
-export interface VmxProcessorBoard extends ProcessorBoard {
-  readonly clock: CpuClock & VmxClock;
-}
-
 /**
  * A processor in the host state `start` (for VMX operation: CR0.PE/NE/PG, CR4.VMXE), with the VT-x
  * interface a hypervisor written in TypeScript drives it through (src/vmm/vmx-ops.ts VmxOps):
  * VMX instructions at CPL 0, and VMLAUNCH/VMRESUME that run the guest until its next VM exit.
  */
-export function createVmxProcessor(board: VmxProcessorBoard, start: CpuStartState): VmxProcessor {
+export function createVmxProcessor(board: ProcessorBoard, start: CpuStartState): VmxProcessor {
   const cpu = new Cpu(board.memory, board.bus, board.clock, board.interruptController);
   installArchitecturalMsrs(cpu);
-  const ctl = installVmx(cpu, board.clock);
+  const ctl = installVmx(cpu);
   const core = new Core(cpu);
   applyState(cpu, start);
   const ops = new HostVmxOps(cpu, core, ctl);

@@ -126,10 +126,17 @@ export class Core {
         }
       }
       if (remaining <= 0) return { kind: 'budget' };
-      const room = clock.nextDeadline - clock.now;
+      // Device deadlines, and in VMX non-root the preemption timer and MTF (cpu.vmxDeadline).
+      const room = (clock.nextDeadline < cpu.vmxDeadline ? clock.nextDeadline : cpu.vmxDeadline) - clock.now;
       if (room <= 0) {
-        clock.advanceTo(clock.now);
-        cpu.pending |= Pending.CHECK_IRQ;
+        if (cpu.vmxDeadline <= clock.now) {
+          cpu.vmxDeadline = Infinity;
+          cpu.pending |= Pending.VMX;
+        }
+        if (clock.nextDeadline <= clock.now) {
+          clock.advanceTo(clock.now);
+          cpu.pending |= Pending.CHECK_IRQ;
+        }
         continue;
       }
       let limit = remaining < room ? remaining : room;
@@ -330,15 +337,15 @@ export class Core {
   private sleep(): StopReason | null {
     const cpu = this.cpu;
     const clock = cpu.clock;
-    // In VMX non-root operation a VMX-preemption timer or MTF deadline still ends a halt with IF = 0.
-    if ((cpu.flags & IF) === 0 && !(cpu.nonRoot && clock.nextDeadline !== Infinity)) {
+    const t = clock.nextDeadline < cpu.vmxDeadline ? clock.nextDeadline : cpu.vmxDeadline;
+    // In VMX non-root operation a VMX-preemption timer deadline still ends a halt with IF = 0.
+    if ((cpu.flags & IF) === 0 && !(cpu.nonRoot && cpu.vmxDeadline !== Infinity)) {
       return { kind: 'halted-forever', why: 'halted with interrupts disabled (IF=0)' };
     }
-    if (clock.nextDeadline === Infinity) return { kind: 'halted-forever', why: 'halted with no interrupt pending and no timer armed' };
+    if (t === Infinity) return { kind: 'halted-forever', why: 'halted with no interrupt pending and no timer armed' };
     if (++this.fruitless > MAX_FRUITLESS_WAKEUPS) {
       return { kind: 'halted-forever', why: `halted: ${MAX_FRUITLESS_WAKEUPS} timer deadlines passed without an interrupt reaching the processor` };
     }
-    const t = clock.nextDeadline;
     cpu.cycleBias += t - clock.now;
     clock.advanceTo(t);
     cpu.pending |= Pending.CHECK_IRQ;

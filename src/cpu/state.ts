@@ -159,6 +159,9 @@ export class Cpu {
 
   // ---- VT-x seams (hooks.ts): the VMX layer sets these; outside non-root they stay inert
   nonRoot = false;
+  /** The clock cycle at which the VMX layer wants control (VMX-preemption timer, MTF): the run loop
+   *  then sets Pending.VMX. Infinity outside non-root operation. */
+  vmxDeadline = Infinity;
   vmx: VmxHooks = NO_VMX;
   /** VMX instruction handlers by opcode-table row (dispatch.ts routes VMX rows here; absent: #UD). */
   readonly vmxInstructions: (Handler | undefined)[] = [];

@@ -5,7 +5,6 @@
 // vm-entry.ts and vm-exit.ts. Exits are recorded in `exit`, then either left pending for the run
 // loop (Pending.VM_EXIT: intercepted instructions, timers, interrupt checks) or thrown (VM_EXIT:
 // from inside event delivery and memory accesses); the run loop calls completeExit.
-import { HostBugError } from '../../common/assert.js';
 import { IF } from '../eflags.js';
 import { deliverEvent } from '../exceptions.js';
 import { VM_EXIT } from '../fault.js';
@@ -52,12 +51,6 @@ import {
 import { VmxState } from './vmx-state.js';
 import { vmExitComplete } from './vm-exit.js';
 
-/** What the VMX layer needs of virtual time beyond the CPU's clock: one-shot events (machine/clock.ts). */
-export interface VmxClock {
-  schedule(atCycle: number, callback: (atCycle: number) => void): number;
-  cancel(id: number): boolean;
-}
-
 /** DR6 bits a #DB exit reports in its qualification (SDM Table 28-1). */
 const DB_QUAL_BITS = DEBUG_QUAL.B0_B3 | DEBUG_QUAL.BD | DEBUG_QUAL.BS;
 /** Interruption types whose delivery needs the instruction length (software events). */
@@ -97,10 +90,12 @@ export class VmxController implements VmxHooks, EptExitSink, MsrAccess {
   pendingDebug = 0;
   mtfPending = false;
   timerExpired = false;
-  /** Preemption-timer deadline in host TSC ticks, and its clock event (0: none). */
+  /** Preemption-timer deadline in host TSC ticks (for the value saved at exit). */
   timerDeadline = 0;
-  timerEvent = 0;
-  mtfEvent = 0;
+  /** Clock cycles at which the timer expires and an MTF exit is due (Infinity: not armed). The
+   *  earlier is cpu.vmxDeadline, which the run loop watches like a device deadline. */
+  timerAt = Infinity;
+  mtfAt = Infinity;
 
   // ---- block chains and traces kept across an exit and the next entry (vm-entry.ts)
   /** Cpu.codeGen of the guest when it exited, and of the processor after the host state loaded. */
@@ -116,26 +111,12 @@ export class VmxController implements VmxHooks, EptExitSink, MsrAccess {
   lastHi = 0;
   private readonly msrValue = { lo: 0, hi: 0 };
 
-  readonly onTimer: (at: number) => void;
-  readonly onMtf: (at: number) => void;
-
   constructor(
     readonly cpu: Cpu,
-    readonly clock: VmxClock | null,
     readonly caps: VmxCapabilities = VMX_CAPABILITIES,
   ) {
     this.vmx = new VmxState(cpu.mem, caps);
     this.ept = new EptStage(this, caps);
-    this.onTimer = () => {
-      this.timerEvent = 0;
-      this.timerExpired = true;
-      this.cpu.pending |= Pending.VMX;
-    };
-    this.onMtf = () => {
-      this.mtfEvent = 0;
-      this.mtfPending = true;
-      this.cpu.pending |= Pending.VMX;
-    };
   }
 
   // ------------------------------------------------------------------ recording an exit
@@ -303,6 +284,16 @@ export class VmxController implements VmxHooks, EptExitSink, MsrAccess {
   }
 
   onPending(cpu: Cpu): void {
+    const now = cpu.clock.now;
+    if (now >= this.timerAt) {
+      this.timerAt = Infinity;
+      this.timerExpired = true;
+    }
+    if (now >= this.mtfAt) {
+      this.mtfAt = Infinity;
+      this.mtfPending = true;
+    }
+    cpu.vmxDeadline = this.timerAt < this.mtfAt ? this.timerAt : this.mtfAt;
     if (this.injectInfo !== 0) {
       const info = this.injectInfo;
       this.injectInfo = 0;
@@ -382,17 +373,20 @@ export class VmxController implements VmxHooks, EptExitSink, MsrAccess {
   /** Arms the preemption timer (a value of 0 expires before the first instruction) and MTF. */
   armTimers(timerOn: boolean, value: number, mtf: boolean): void {
     const cpu = this.cpu;
+    const now = cpu.clock.now;
+    this.timerAt = Infinity;
+    this.mtfAt = mtf ? now + 1 : Infinity;
     if (timerOn) {
-      const tsc = cpu.clock.now + cpu.tscOffset;
-      this.timerDeadline = preemptionDeadline(tsc, value);
+      // The timer counts host TSC ticks (the TSC without the guest's offset).
+      this.timerDeadline = preemptionDeadline(now + cpu.tscOffset, value);
       if (value === 0) {
         this.timerExpired = true;
         cpu.pending |= Pending.VMX;
       } else {
-        this.timerEvent = this.requireClock().schedule(this.timerDeadline - cpu.tscOffset, this.onTimer);
+        this.timerAt = this.timerDeadline - cpu.tscOffset;
       }
     }
-    if (mtf) this.mtfEvent = this.requireClock().schedule(cpu.clock.now + 1, this.onMtf);
+    cpu.vmxDeadline = this.timerAt < this.mtfAt ? this.timerAt : this.mtfAt;
   }
 
   /** The preemption-timer value a VM exit saves ("save VMX-preemption timer value"). */
@@ -403,21 +397,15 @@ export class VmxController implements VmxHooks, EptExitSink, MsrAccess {
 
   /** Forgets everything non-root operation had pending (VM exit). */
   disarm(): void {
-    if (this.timerEvent !== 0) this.clock?.cancel(this.timerEvent);
-    if (this.mtfEvent !== 0) this.clock?.cancel(this.mtfEvent);
-    this.timerEvent = 0;
-    this.mtfEvent = 0;
+    this.timerAt = Infinity;
+    this.mtfAt = Infinity;
+    this.cpu.vmxDeadline = Infinity;
     this.timerExpired = false;
     this.mtfPending = false;
     this.injectInfo = 0;
     this.pendingDebug = 0;
     this.delivering = false;
     this.injectingNow = false;
-  }
-
-  private requireClock(): VmxClock {
-    if (this.clock === null) throw new HostBugError('VMX-preemption timer or MTF on a processor built without a scheduling clock');
-    return this.clock;
   }
 
   // ------------------------------------------------------------------ INVEPT / INVVPID

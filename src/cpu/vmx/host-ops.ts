@@ -13,6 +13,10 @@ import type { VmxController } from './controller.js';
 import { VMCS } from './fields.js';
 import { type TlbInvalidation, VmxOutcome, type VmxCpuState, invept, invvpid, vmclear, vmptrld, vmptrst, vmread, vmwrite, vmxoff, vmxon } from './instructions.js';
 import type { VmxState } from './vmx-state.js';
+import { INVALID_VMCS_POINTER, vmcsFieldReadOnly, vmcsFieldSupported } from './vmcs.js';
+import { CR0 } from './capabilities.js';
+
+const CR0_PE = CR0.PE;
 import { enterVm } from './vm-entry.js';
 
 /** vmlaunch/vmresume/continueGuest: the guest was paused in non-root operation by something outside
@@ -147,13 +151,30 @@ export class HostVmxOps implements VmxProcessor {
     return this.op.mem[0]! >>> 0;
   }
   vmread(encoding: number): number {
+    // The exit loop's hot path: in VMX root at CPL 0 with a current VMCS and a supported field,
+    // VMREAD is VMsucceed with the field's value (instructions.ts vmread, short of its flag work).
+    const vmx = this.ctl.vmx;
+    if (this.rootReady(vmx) && vmcsFieldSupported(encoding)) {
+      this.lastStatus = VmxStatus.SUCCEED;
+      return vmx.vmcs.read(encoding);
+    }
     this.op.rm = 0;
     this.lastStatus = this.status('VMREAD', vmread(this.op, encoding));
     return this.lastStatus === VmxStatus.SUCCEED ? this.op.rm >>> 0 : 0;
   }
   vmwrite(encoding: number, value: number): number {
+    const vmx = this.ctl.vmx;
+    if (this.rootReady(vmx) && vmcsFieldSupported(encoding) && !vmcsFieldReadOnly(encoding)) {
+      vmx.vmcs.write(encoding, value);
+      return VmxStatus.SUCCEED;
+    }
     this.op.rm = value;
     return this.status('VMWRITE', vmwrite(this.op, encoding));
+  }
+
+  /** VMREAD/VMWRITE get past every check to the field itself (the common case). */
+  private rootReady(vmx: VmxState): boolean {
+    return vmx.on && !vmx.nonRoot && this.cpu.cpl === 0 && vmx.vmcs.base !== INVALID_VMCS_POINTER && (this.cpu.cr0 & CR0_PE) !== 0;
   }
   invept(type: number, eptp: number): number {
     return this.status('INVEPT', invept(this.op.operand(eptp), type));

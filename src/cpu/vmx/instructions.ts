@@ -247,6 +247,7 @@ export function vmlaunch(cpu: VmxCpuState, launch: boolean): VmxOutcome {
   switch (checkVmEntry(vmx.vmcs, vmx.caps, vmx, vmx.entryCheck, vmx.vmcs.dirty)) {
     case EntryFailure.NONE:
       // Everything passed: only fields written from now on need checking again.
+      if ((vmx.vmcs.dirty & VmcsDirty.CONTROL) !== 0) vmx.controlsStale = true;
       vmx.vmcs.dirty = 0;
       return VmxOutcome.ENTER;
     case EntryFailure.GUEST: return VmxOutcome.ENTRY_FAILED;
@@ -261,7 +262,12 @@ export function vmlaunch(cpu: VmxCpuState, launch: boolean): VmxOutcome {
  */
 export function commitVmEntry(vmx: VmxState, launch: boolean): void {
   if (launch) vmx.vmcs.launchState = LaunchState.LAUNCHED;
-  vmx.controls.load(vmx.vmcs);
+  // Non-root operation works from a copy of the controls, refreshed when they may have changed.
+  if (vmx.controlsStale || vmx.controlsFrom !== vmx.vmcsPtr) {
+    vmx.controls.load(vmx.vmcs);
+    vmx.controlsStale = false;
+    vmx.controlsFrom = vmx.vmcsPtr;
+  }
   vmx.nonRoot = true;
 }
 

@@ -19,6 +19,10 @@ export class VmxState implements EntryContext {
   readonly vmcs: Vmcs;
   /** The VM-execution controls and related fields as loaded by the last VM entry (what non-root checks). */
   readonly controls = new InterceptControls();
+  /** `controls` no longer match the VMCS's control fields (written, or another VMCS is current). */
+  controlsStale = true;
+  /** The VMCS `controls` were loaded from. */
+  controlsFrom = INVALID_VMCS_POINTER;
   /** The verdict of the last VM-entry checks. */
   readonly entryCheck = new EntryCheckResult();
   /** What the capability MSRs report and the entry checks enforce. */
