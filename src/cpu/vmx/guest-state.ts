@@ -283,19 +283,37 @@ export class ExitInformation {
  * for a reason are written as the record holds them (0 unless the CPU set them).
  */
 export function writeExitInformation(v: Vmcs, x: ExitInformation): void {
-  v.write(VMCS.VM_EXIT_REASON, x.reason);
-  v.write(VMCS.EXIT_QUALIFICATION, x.qualification);
-  v.write(VMCS.GUEST_LINEAR_ADDRESS, x.guestLinear);
-  v.write64(VMCS.GUEST_PHYSICAL_ADDRESS, x.guestPhysical, 0);
-  v.write(VMCS.VM_EXIT_INTR_INFO, x.intrInfo);
-  v.write(VMCS.VM_EXIT_INTR_ERROR_CODE, x.intrErrorCode);
-  v.write(VMCS.IDT_VECTORING_INFO_FIELD, x.idtVectoringInfo);
-  v.write(VMCS.IDT_VECTORING_ERROR_CODE, x.idtVectoringErrorCode);
-  v.write(VMCS.VM_EXIT_INSTRUCTION_LEN, x.instructionLength);
-  v.write(VMCS.VMX_INSTRUCTION_INFO, x.instructionInfo);
-  const entryInfo = v.read(VMCS.VM_ENTRY_INTR_INFO_FIELD);
-  if ((entryInfo & INTR_INFO.VALID) !== 0) v.write(VMCS.VM_ENTRY_INTR_INFO_FIELD, entryInfo & ~INTR_INFO.VALID);
+  const m = regionDwords(v, true);
+  const b = v.base >>> 2;
+  m[b + X.REASON] = x.reason;
+  m[b + X.QUALIFICATION] = x.qualification;
+  m[b + X.LINEAR] = x.guestLinear;
+  m[b + X.PHYSICAL] = x.guestPhysical;
+  m[b + X.PHYSICAL + 1] = 0;
+  m[b + X.INTR_INFO] = x.intrInfo;
+  m[b + X.INTR_ERROR] = x.intrErrorCode;
+  m[b + X.IDT_INFO] = x.idtVectoringInfo;
+  m[b + X.IDT_ERROR] = x.idtVectoringErrorCode;
+  m[b + X.LENGTH] = x.instructionLength;
+  m[b + X.INSN_INFO] = x.instructionInfo;
+  const entryInfo = m[b + X.ENTRY_INFO]!;
+  if ((entryInfo & INTR_INFO.VALID) !== 0) m[b + X.ENTRY_INFO] = entryInfo & ~INTR_INFO.VALID;
+  v.dirty |= VmcsDirty.EXIT_INFO;
 }
+
+const X = {
+  REASON: slot(VMCS.VM_EXIT_REASON),
+  QUALIFICATION: slot(VMCS.EXIT_QUALIFICATION),
+  LINEAR: slot(VMCS.GUEST_LINEAR_ADDRESS),
+  PHYSICAL: slot(VMCS.GUEST_PHYSICAL_ADDRESS),
+  INTR_INFO: slot(VMCS.VM_EXIT_INTR_INFO),
+  INTR_ERROR: slot(VMCS.VM_EXIT_INTR_ERROR_CODE),
+  IDT_INFO: slot(VMCS.IDT_VECTORING_INFO_FIELD),
+  IDT_ERROR: slot(VMCS.IDT_VECTORING_ERROR_CODE),
+  LENGTH: slot(VMCS.VM_EXIT_INSTRUCTION_LEN),
+  INSN_INFO: slot(VMCS.VMX_INSTRUCTION_INFO),
+  ENTRY_INFO: slot(VMCS.VM_ENTRY_INTR_INFO_FIELD),
+} as const;
 
 /**
  * A failed VM entry (SDM §27.8): only the exit reason (basic reason | bit 31) and the qualification
