@@ -349,6 +349,10 @@ export class Core {
     cpu.cycleBias += t - clock.now;
     clock.advanceTo(t);
     cpu.pending |= Pending.CHECK_IRQ;
+    if (cpu.vmxDeadline <= clock.now) {
+      cpu.vmxDeadline = Infinity;
+      cpu.pending |= Pending.VMX;
+    }
     return null;
   }
 }
