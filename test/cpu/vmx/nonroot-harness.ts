@@ -58,6 +58,10 @@ export const L = {
 } as const;
 
 export const SEL = { CODE: 0x08, DATA: 0x10, TSS: 0x18 } as const;
+/** Where runRoot() puts root-mode code (host memory, identity-mapped by the host's page directory). */
+export const ROOT_CODE = 0x20000;
+/** Scratch host memory for root-mode code's operands. */
+export const ROOT_DATA = 0x28000;
 const CR0_GUEST = 0x80000031; // PE | ET | NE | PG
 const CR4_GUEST = 0x2010; // PSE | VMXE
 const PDE_4M = 0x83 | 0x04 | 0x60; // P | RW | PS | US | A | D
@@ -326,6 +330,19 @@ export class VmxHarness {
   /** The guest's EAX..EDI (VM exits leave them in the processor). */
   get gprs(): Int32Array {
     return this.ops.gprs;
+  }
+
+  /**
+   * Runs `src` as root-mode code on the processor (CPL 0, the host's paging), at ROOT_CODE, until it
+   * halts (end it with `hlt`; IF is 0) or runs `budget` instructions. For VMX instructions executed
+   * by code rather than by the TypeScript host.
+   */
+  runRoot(src: string, budget = 10_000): string {
+    const core = processorInternals(this.ops)!;
+    this.mem.writeBytes(ROOT_CODE, asm(src, ROOT_CODE));
+    this.cpu.eip = ROOT_CODE;
+    this.cpu.halted = false;
+    return core.execute(budget).kind;
   }
 
   /** Offset of `label` in an assembled snippet: assemble up to it and measure. */
