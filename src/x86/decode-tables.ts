@@ -3,7 +3,7 @@
 import { HostBugError } from '../common/assert.js';
 import { type Encoding, type OpcodeRow } from './opcode-row.js';
 import { OPCODES } from './opcodes.js';
-import { immKindOf } from './operand-forms.js';
+import { ImmKind, immKindOf } from './operand-forms.js';
 
 /**
  * OPC[map * 256 + opcode] packs: bits 0-19 offset into SUB; bits 20-28 the mask applied to the
@@ -126,3 +126,61 @@ function build(): Int16Array {
 
 /** Row index per selection slot, -1 = no instruction. */
 export const SUB: Int16Array = build();
+
+/** SUB with the row's ROW_INFO packed in, so one load gives both: bits 0-10 the row,
+ *  ROW_INFO << SEL_INFO_SHIFT above them; -1 = no instruction. */
+export const SEL_ROW_MASK = 0x7ff;
+export const SEL_INFO_SHIFT = 11;
+if (OPCODES.length > SEL_ROW_MASK + 1) throw new HostBugError('SEL packs row indexes in 11 bits');
+export const SEL: Int32Array = Int32Array.from(SUB, (r) => (r < 0 ? -1 : r | ((ROW_INFO[r] ?? 0) << SEL_INFO_SHIFT)));
+
+/**
+ * OPX[map * 256 + opcode] for the one- and two-byte maps: what the decoder's fast path needs from
+ * the opcode, in one load. Bits 0-14 the opcode's offset into SEL, bits 15-23 the selection-key
+ * mask (as in OPC), bit 24 a ModRM byte follows, bit 25 take the general path (VEX/EVEX/XOP,
+ * 3DNow!, the 0F 38 / 0F 3A maps, and the immediates Ap, IwIb, Moffs, IbIb), bits 26-29 the
+ * ImmKind, or OPX_IMM_FROM_ROW when the opcode's rows differ in it (F6/F7: only TEST has one).
+ * Padded to 1024 entries.
+ */
+export const OPX = new Int32Array(1024);
+export const OPX_OFFSET_MASK = 0x7fff;
+export const OPX_KEY_SHIFT = 15;
+export const OPX_MODRM_SHIFT = 24;
+export const OPX_GENERAL = 1 << 25;
+export const OPX_IMM_SHIFT = 26;
+export const OPX_IMM_FROM_ROW = 15;
+
+/** Immediate size with 32-bit operand size, and whether a 66 prefix shrinks it by 2. */
+export function immSize(k: ImmKind): { size: number; shrinks: boolean } {
+  switch (k) {
+    case ImmKind.None: return { size: 0, shrinks: false };
+    case ImmKind.Ib: case ImmKind.Ibs: case ImmKind.Jb: return { size: 1, shrinks: false };
+    case ImmKind.Iw: return { size: 2, shrinks: false };
+    case ImmKind.Iz: case ImmKind.Jz: return { size: 4, shrinks: true };
+    case ImmKind.Ap: return { size: 6, shrinks: true };
+    case ImmKind.IwIb: return { size: 3, shrinks: false };
+    case ImmKind.Moffs: return { size: 4, shrinks: false };
+    case ImmKind.IbIb: return { size: 2, shrinks: false };
+  }
+}
+
+function buildOpx(): void {
+  for (let idx = 0; idx < 0x200; idx++) {
+    const opc = OPC[idx] ?? 0;
+    const mask = (opc >>> OPC_KEY_SHIFT) & 0x1ff;
+    const off = opc & OPC_OFFSET_MASK;
+    if (off > OPX_OFFSET_MASK) throw new HostBugError('OPX packs SEL offsets in 15 bits');
+    const kinds = new Set<number>();
+    for (let key = 0; key <= mask; key++) {
+      const row = SUB[off + key] ?? -1;
+      if (row >= 0) kinds.add((ROW_INFO[row] ?? 0) & RI_IMM_MASK);
+    }
+    const [only] = kinds;
+    const kind = kinds.size <= 1 ? (only ?? ImmKind.None) : OPX_IMM_FROM_ROW;
+    const general = (opc & OPC_SPECIAL) !== 0 || idx === 0x138 || idx === 0x13a ||
+      [...kinds].some((k) => k === ImmKind.Ap || k === ImmKind.IwIb || k === ImmKind.Moffs || k === ImmKind.IbIb);
+    OPX[idx] = off | (mask << OPX_KEY_SHIFT) | ((opc & OPC_MODRM) !== 0 ? 1 << OPX_MODRM_SHIFT : 0) |
+      (general ? OPX_GENERAL : 0) | (kind << OPX_IMM_SHIFT);
+  }
+}
+buildOpx();
