@@ -62,10 +62,11 @@ const TR = GuestSeg.TR;
 
 /** Dword index of a field's (low) half in a VMCS region (vmcs.ts layout). */
 const slot = (encoding: number): number => vmcsFieldOffset(encoding) >>> 2;
-const SEL = [0, 1, 2, 3, 4, 5, 6, 7].map((s) => slot(guestSelectorField(s)));
-const BASE = [0, 1, 2, 3, 4, 5, 6, 7].map((s) => slot(guestBaseField(s)));
-const LIMIT = [0, 1, 2, 3, 4, 5, 6, 7].map((s) => slot(guestLimitField(s)));
-const ARB = [0, 1, 2, 3, 4, 5, 6, 7].map((s) => slot(guestArField(s)));
+const perSeg = (field: (s: number) => number): Int32Array => Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7], (s) => slot(field(s)));
+const SEL = perSeg(guestSelectorField);
+const BASE = perSeg(guestBaseField);
+const LIMIT = perSeg(guestLimitField);
+const ARB = perSeg(guestArField);
 const G = {
   CR0: slot(VMCS.GUEST_CR0),
   CR3: slot(VMCS.GUEST_CR3),
