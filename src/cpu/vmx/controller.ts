@@ -49,7 +49,7 @@ import {
   lmswQualification,
 } from './qualification.js';
 import { VmxState } from './vmx-state.js';
-import { vmExitComplete } from './vm-exit.js';
+import { materializeHost, vmExitComplete } from './vm-exit.js';
 
 /** DR6 bits a #DB exit reports in its qualification (SDM Table 28-1). */
 const DB_QUAL_BITS = DEBUG_QUAL.B0_B3 | DEBUG_QUAL.BD | DEBUG_QUAL.BS;
@@ -80,6 +80,12 @@ export class VmxController implements VmxHooks, EptExitSink, MsrAccess {
   injectingNow = false;
   /** The instruction whose intercept recorded the pending exit (null: the exit is not one). */
   exitInsn: Insn | null = null;
+
+  // ---- lazy host state (vm-exit.ts deferHost): for a hypervisor written in TypeScript
+  /** VM exits may leave the host state unloaded (host-ops.ts sets this). */
+  lazyHost = false;
+  /** The registers still hold the guest state of the VMCS at `exitVmcs`; the host's is in its VMCS. */
+  hostPending = false;
 
   // ---- what VM entry left pending for the first instruction boundary (Pending.VMX)
   /** VM-entry interruption information of an event still to inject (0: none). */
@@ -311,6 +317,11 @@ export class VmxController implements VmxHooks, EptExitSink, MsrAccess {
       this.record(EXIT_REASON.PREEMPTION_TIMER);
       this.exitNow();
     }
+  }
+
+  /** Loads a host state a lazy VM exit deferred (vm-exit.ts). */
+  materializeHost(): void {
+    materializeHost(this, this.cpu);
   }
 
   completeExit(cpu: Cpu, insn: Insn | null): void {

@@ -135,6 +135,21 @@ export function loadGuestState(v: Vmcs, r: VmxRegisterFile, g: GuestExtras, entr
   g.pendingDebug = m[b + G.PENDING_DBG]! >>> 0;
 }
 
+/**
+ * The part of loadGuestState a VM entry must redo when the registers still hold the guest state the
+ * last exit saved and the hypervisor wrote only these fields since (vmcs.ts GuestWrites.CHEAP).
+ */
+export function loadGuestRegisters(v: Vmcs, r: VmxRegisterFile, g: GuestExtras): void {
+  const m = regionDwords(v, false);
+  const b = v.base >>> 2;
+  r.regs[ESP] = m[b + G.RSP]!;
+  r.eip = m[b + G.RIP]!;
+  g.rflags = m[b + G.RFLAGS]! >>> 0;
+  g.interruptibility = m[b + G.INTERRUPTIBILITY]! >>> 0;
+  g.activity = m[b + G.ACTIVITY]! >>> 0;
+  g.pendingDebug = m[b + G.PENDING_DBG]! >>> 0;
+}
+
 /** Saves the registers into the guest-state area on a VM exit (not on an entry failure). */
 export function saveGuestState(v: Vmcs, r: VmxRegisterFile, g: GuestExtras, exitControls: number): void {
   const m = regionDwords(v, true);

@@ -53,14 +53,15 @@ class HostOperands implements VmxCpuState {
   get vmx(): VmxState {
     return this.ctl.vmx;
   }
+  // After a lazy VM exit the registers hold the guest's state; the host's is in the VMCS.
   get cpl(): number {
-    return this.cpu.cpl;
+    return this.ctl.hostPending ? 0 : this.cpu.cpl;
   }
   get cr0(): number {
-    return this.cpu.cr0;
+    return this.ctl.hostPending ? this.ctl.vmx.vmcs.read(VMCS.HOST_CR0) : this.cpu.cr0;
   }
   get cr4(): number {
-    return this.cpu.cr4;
+    return this.ctl.hostPending ? this.ctl.vmx.vmcs.read(VMCS.HOST_CR4) : this.cpu.cr4;
   }
   get v8086(): boolean {
     return false;
@@ -117,6 +118,7 @@ export class HostVmxOps implements VmxProcessor {
     this.gprs = cpu.regs.subarray(0, 8);
     this.op = new HostOperands(cpu, ctl);
     core.vmExitStops = true;
+    ctl.lazyHost = true;
   }
 
   /** The status RFLAGS (and the VM-instruction error field) give; #UD/#GP are hypervisor bugs. */
@@ -138,12 +140,15 @@ export class HostVmxOps implements VmxProcessor {
     return this.status('VMXON', vmxon(this.op.operand(region)));
   }
   vmxoff(): number {
+    this.ctl.materializeHost();
     return this.status('VMXOFF', vmxoff(this.op));
   }
   vmclear(vmcs: number): number {
+    this.ctl.materializeHost();
     return this.status('VMCLEAR', vmclear(this.op.operand(vmcs)));
   }
   vmptrld(vmcs: number): number {
+    this.ctl.materializeHost();
     return this.status('VMPTRLD', vmptrld(this.op.operand(vmcs)));
   }
   vmptrst(): number {
@@ -174,7 +179,7 @@ export class HostVmxOps implements VmxProcessor {
 
   /** VMREAD/VMWRITE get past every check to the field itself (the common case). */
   private rootReady(vmx: VmxState): boolean {
-    return vmx.on && !vmx.nonRoot && this.cpu.cpl === 0 && vmx.vmcs.base !== INVALID_VMCS_POINTER && (this.cpu.cr0 & CR0_PE) !== 0;
+    return vmx.on && !vmx.nonRoot && vmx.vmcs.base !== INVALID_VMCS_POINTER && (this.ctl.hostPending || (this.cpu.cpl === 0 && (this.cpu.cr0 & CR0_PE) !== 0));
   }
   invept(type: number, eptp: number): number {
     return this.status('INVEPT', invept(this.op.operand(eptp), type));

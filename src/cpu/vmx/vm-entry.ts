@@ -9,7 +9,9 @@ import { CPU_BASED } from './controls.js';
 import type { VmxController } from './controller.js';
 import { EXIT_REASON } from './exit-reasons.js';
 import { VMCS } from './fields.js';
-import { loadGuestState } from './guest-state.js';
+import { loadGuestRegisters, loadGuestState } from './guest-state.js';
+import { GuestWrites } from './vmcs.js';
+import { AC } from '../eflags.js';
 import { VmxOutcome, type VmxCpuState, commitVmEntry, vmlaunch } from './instructions.js';
 import { mtfActive, preemptionTimerActive } from './intercept.js';
 import { loadMsrArea } from './msr-area.js';
@@ -42,12 +44,24 @@ function loadAndEnter(ctl: VmxController, cpu: Cpu, launch: boolean): VmxOutcome
   const chainsIntact = cpu.codeGen === ctl.rootGen && cpu.icount === ctl.rootIcount && vmx.vmcsPtr === ctl.exitVmcs;
 
   const g = ctl.extras;
-  loadGuestState(v, cpu, g, v.read(VMCS.VM_ENTRY_CONTROLS));
-  cpu.flags = g.rflags;
-  cpu.lazy = 0;
-  for (let s = SegSlot.ES; s <= SegSlot.GS; s++) refreshSegChecks(cpu, s);
-  // VMX defines CPL as SS.DPL (SDM §27.3.2.2); the checks made CS.RPL = SS.RPL = SS.DPL.
-  setCpl(cpu, arDpl(cpu.segAr[SegSlot.SS]!));
+  // After a lazy exit (vm-exit.ts deferHost) the registers still hold this VMCS's guest state: if
+  // the hypervisor wrote none of it but the fields re-read below, the rest need not move again.
+  const registersHeld = ctl.hostPending && vmx.vmcsPtr === ctl.exitVmcs && (v.guestWrites & GuestWrites.OTHER) === 0 && cpu.icount === ctl.rootIcount;
+  ctl.hostPending = false;
+  if (registersHeld) {
+    const acBefore = cpu.flags & AC;
+    loadGuestRegisters(v, cpu, g);
+    cpu.flags = g.rflags;
+    cpu.lazy = 0;
+    if ((g.rflags & AC) !== acBefore) setCpl(cpu, cpu.cpl);
+  } else {
+    loadGuestState(v, cpu, g, v.read(VMCS.VM_ENTRY_CONTROLS));
+    cpu.flags = g.rflags;
+    cpu.lazy = 0;
+    for (let s = SegSlot.ES; s <= SegSlot.GS; s++) refreshSegChecks(cpu, s);
+    // VMX defines CPL as SS.DPL (SDM §27.3.2.2); the checks made CS.RPL = SS.RPL = SS.DPL.
+    setCpl(cpu, arDpl(cpu.segAr[SegSlot.SS]!));
+  }
   cpu.halted = g.activity === ACTIVITY.HLT;
   const info = v.read(VMCS.VM_ENTRY_INTR_INFO_FIELD);
   const injecting = (info & INTR_INFO.VALID) !== 0;

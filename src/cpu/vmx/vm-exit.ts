@@ -50,18 +50,47 @@ export function vmExitComplete(ctl: VmxController, cpu: Cpu, insn: Insn | null):
   rememberGuestContext(ctl, cpu);
 
   leaveNonRoot(ctl, cpu);
+  v.guestWrites = 0;
+  ctl.exitVmcs = ctl.vmx.vmcsPtr;
   const storeCount = v.read(VMCS.VM_EXIT_MSR_STORE_COUNT);
   if (storeCount !== 0 && storeMsrArea(cpu.mem, v.read(VMCS.VM_EXIT_MSR_STORE_ADDR), storeCount, ctl) !== 0) {
     return vmxAbort(ctl, cpu, VMX_ABORT.SAVE_GUEST_MSR_FAIL);
   }
-  loadHost(ctl, cpu);
   const loadCount = v.read(VMCS.VM_EXIT_MSR_LOAD_COUNT);
-  if (loadCount !== 0 && loadMsrArea(cpu.mem, v.read(VMCS.VM_EXIT_MSR_LOAD_ADDR), loadCount, ctl) !== 0) {
-    return vmxAbort(ctl, cpu, VMX_ABORT.LOAD_HOST_MSR_FAIL);
+  if (ctl.lazyHost && loadCount === 0) {
+    deferHost(ctl, cpu);
+  } else {
+    loadHost(ctl, cpu);
+    if (loadCount !== 0 && loadMsrArea(cpu.mem, v.read(VMCS.VM_EXIT_MSR_LOAD_ADDR), loadCount, ctl) !== 0) {
+      return vmxAbort(ctl, cpu, VMX_ABORT.LOAD_HOST_MSR_FAIL);
+    }
   }
   ctl.rootGen = cpu.codeGen;
   ctl.rootIcount = cpu.icount;
-  ctl.exitVmcs = ctl.vmx.vmcsPtr;
+}
+
+/**
+ * The host of a TypeScript hypervisor runs no instructions: HOST_RIP is its own code. So the host
+ * state is loaded into the registers only when something needs it (materializeHost: root-mode code,
+ * another VMCS, VMXOFF); until then the registers keep the guest's state, which the next VM entry
+ * of the same VMCS then need not reload (vm-entry.ts). What root software can observe of the
+ * processor is as after a full load: ESP = HOST_RSP, EIP = HOST_RIP, VMX root operation, tag 0
+ * semantics for INVVPID, no TSC offset; EAX..EDI untouched either way (SDM §28.5).
+ */
+function deferHost(ctl: VmxController, cpu: Cpu): void {
+  const v = ctl.vmx.vmcs;
+  ctl.hostPending = true;
+  cpu.regs[4] = v.read(VMCS.HOST_RSP);
+  cpu.eip = v.read(VMCS.HOST_RIP) | 0;
+  cpu.halted = false;
+  cpu.pending = (cpu.pending & ~(Pending.VMX | Pending.STEP)) | Pending.CHECK_IRQ;
+}
+
+/** Loads the host state a lazy exit deferred (before root-mode code runs or the VMCS changes). */
+export function materializeHost(ctl: VmxController, cpu: Cpu): void {
+  if (!ctl.hostPending) return;
+  loadHost(ctl, cpu);
+  ctl.rootGen = -1;
 }
 
 /** A VM entry that failed after the checks of §27.2 (guest state, MSR loading): exit reason with
@@ -83,6 +112,7 @@ function leaveNonRoot(ctl: VmxController, cpu: Cpu): void {
 
 /** Host-state load and what it implies for the processor (SDM §28.5): CPL 0, RFLAGS = 2, no blocking. */
 function loadHost(ctl: VmxController, cpu: Cpu): void {
+  ctl.hostPending = false;
   const g = ctl.extras;
   loadHostState(ctl.vmx.vmcs, cpu, g);
   cpu.flags = g.rflags;

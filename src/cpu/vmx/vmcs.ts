@@ -61,6 +61,21 @@ for (const f of FIELDS) {
   if (f.name === 'GUEST_RIP' || f.name === 'GUEST_RSP' || f.name === 'VMX_PREEMPTION_TIMER_VALUE') DIRTY[f.encoding] = 0;
 }
 
+/**
+ * What a write means for the guest registers the processor may still hold after a VM exit
+ * (GuestWrites bits): RIP, RSP, RFLAGS, interruptibility, activity and pending debug exceptions are
+ * re-read at every entry anyway; any other guest-state field means the whole guest state reloads.
+ */
+export const GuestWrites = { CHEAP: 1, OTHER: 2 } as const;
+const GUEST_WRITES = new Uint8Array(ENCODINGS);
+const CHEAP_GUEST_FIELDS = new Set(['GUEST_RIP', 'GUEST_RSP', 'GUEST_RFLAGS', 'GUEST_INTERRUPTIBILITY_INFO', 'GUEST_ACTIVITY_STATE', 'GUEST_PENDING_DBG_EXCEPTIONS', 'VMX_PREEMPTION_TIMER_VALUE']);
+for (const f of FIELDS) {
+  if (f.type !== FieldType.GUEST) continue;
+  const bits = CHEAP_GUEST_FIELDS.has(f.name) ? GuestWrites.CHEAP : GuestWrites.OTHER;
+  GUEST_WRITES[f.encoding] = bits;
+  if (f.width === FieldWidth.W64) GUEST_WRITES[f.encoding | 1] = bits;
+}
+
 /** Bytes of the region our layout uses (fits the 4096 IA32_VMX_BASIC advertises). */
 export const VMCS_LAYOUT_SIZE = next;
 
@@ -100,6 +115,8 @@ export class Vmcs {
    * re-checking control and host state that did not change since the last successful entry.
    */
   dirty: number = VmcsDirty.ALL;
+  /** GuestWrites bits of the guest-state fields written since the processor last cleared this. */
+  guestWrites = 0;
 
   constructor(
     readonly mem: PhysicalMemory,
@@ -135,6 +152,7 @@ export class Vmcs {
       if (kind === Kind.W64_LOW) mem.write32(addr + 4, 0);
     }
     this.dirty |= DIRTY[encoding]!;
+    this.guestWrites |= GUEST_WRITES[encoding]!;
   }
 
   /** A 64-bit field as a number (exact below 2^53; the TSC offset is read signed). */
@@ -154,6 +172,7 @@ export class Vmcs {
     this.mem.write32(addr, lo);
     this.mem.write32(addr + 4, hi);
     this.dirty |= DIRTY[encoding & ~1]!;
+    this.guestWrites |= GUEST_WRITES[encoding & ~1]!;
   }
 
   get revisionId(): number {

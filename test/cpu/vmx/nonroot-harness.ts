@@ -12,6 +12,7 @@ import { VMCS } from '../../../src/cpu/vmx/fields.js';
 import { AR_CODE32_RING0, AR_DATA32_RING0, AR_TSS32_BUSY, SEG_AR } from '../../../src/cpu/vmx/state-formats.js';
 import { VmxStatus } from '../../../src/cpu/vmx/api.js';
 import type { Cpu } from '../../../src/cpu/state.js';
+import type { VmxController } from '../../../src/cpu/vmx/controller.js';
 import { Clock } from '../../../src/machine/clock.js';
 import { IoBus, type PortDevice } from '../../../src/machine/io-bus.js';
 import { PhysicalMemory } from '../../../src/machine/memory.js';
@@ -339,6 +340,7 @@ export class VmxHarness {
    */
   runRoot(src: string, budget = 10_000): string {
     const core = processorInternals(this.ops)!;
+    (this.cpu.vmx as VmxController).materializeHost();
     this.mem.writeBytes(ROOT_CODE, asm(src, ROOT_CODE));
     this.cpu.eip = ROOT_CODE;
     this.cpu.halted = false;
