@@ -46,9 +46,6 @@ function createDecoder(): (bytes: Uint8Array, start: number, limit: number, out:
   if (RI_UNSUPPORTED !== 1 << RI_UNSUPPORTED_SHIFT || Ok !== 0 || Unsupported !== 1) throw new HostBugError('status packing');
   if (SS !== DS - 1) throw new HostBugError('segment packing');
   const MEM_NONE = MEM[MEM_NO_MEMORY] as number;
-  const PREFIX_OPSIZE_SHIFT = 3;
-  const PREFIX_ADSIZE_SHIFT = 4;
-  if (P_OPSIZE !== 1 << PREFIX_OPSIZE_SHIFT || P_ADSIZE !== 1 << PREFIX_ADSIZE_SHIFT) throw new HostBugError('prefix packing');
 
   /** Bytes the fast path may read past `start`: 14 prefixes + the longest prefix-free instruction
    *  body (EVEX/XOP 4 + opcode + ModRM + SIB + disp32 + imm32), and the 4-byte reads it makes at
@@ -60,6 +57,7 @@ function createDecoder(): (bytes: Uint8Array, start: number, limit: number, out:
   const K_ADSIZE = 8;
   const K_LOCK = 9;
   const K_REPNE = 10;
+  const K_REP = 11;
   const PFX = new Uint8Array(256);
   PFX[0x26] = ES + 1;
   PFX[0x2e] = CS + 1;
@@ -71,23 +69,21 @@ function createDecoder(): (bytes: Uint8Array, start: number, limit: number, out:
   PFX[0x67] = K_ADSIZE;
   PFX[0xf0] = K_LOCK;
   PFX[0xf2] = K_REPNE;
-  PFX[0xf3] = K_REPNE + 1;
+  PFX[0xf3] = K_REP;
 
-  /** Per (ImmKind << 1 | operand size is 16), for the kinds up to Jz: IMM_SIZE the size; IMM_SHIFT
-   *  the shift that sign-extends it from the low bits of a 32-bit read; IMM_MASK then clears the
-   *  sign for the zero-extended kinds (Ib, Iw, Iz) and everything for None. 64 entries each: typed
-   *  arrays this small would otherwise live in the moving heap and not be embedded as constants. */
+  /** Per ImmKind up to Jz, with 32-bit operand size (the fast path has no 66 prefix): IMM_SIZE the
+   *  size; IMM_SHIFT the shift that sign-extends it from the low bits of a 32-bit read; IMM_MASK
+   *  then clears the sign for the zero-extended kinds (Ib, Iw, Iz) and everything for None.
+   *  64 entries each: typed arrays of 64 bytes or less live in the moving heap, and TurboFan does
+   *  not embed their data address as a constant. */
   const IMM_SIZE = new Int32Array(64);
   const IMM_SHIFT = new Int32Array(64);
   const IMM_MASK = new Int32Array(64);
   for (const [kind, zx] of [[Ib, true], [Ibs, false], [Jb, false], [Iw, true], [Iz, true], [Jz, false]] as const) {
-    const { size, shrinks } = Tables.immSize(kind);
-    for (const os16 of [0, 1]) {
-      const n = size - (shrinks && os16 ? 2 : 0);
-      IMM_SIZE[(kind << 1) | os16] = n;
-      IMM_SHIFT[(kind << 1) | os16] = 32 - 8 * n;
-      IMM_MASK[(kind << 1) | os16] = zx && n < 4 ? (1 << (8 * n)) - 1 : -1;
-    }
+    const { size } = Tables.immSize(kind);
+    IMM_SIZE[kind] = size;
+    IMM_SHIFT[kind] = 32 - 8 * size;
+    IMM_MASK[kind] = zx && size < 4 ? (1 << (8 * size)) - 1 : -1;
   }
   /** Displacement masks by a MEM entry's mask code (addressing-tables.ts), padded likewise. */
   const DISP_MASK = new Int32Array(64);
@@ -136,12 +132,13 @@ function createDecoder(): (bytes: Uint8Array, start: number, limit: number, out:
   }
 
   /**
-   * Decodes at `p0`; the caller guarantees FAST_WINDOW readable bytes. After the prefixes, the
-   * length, registers, displacement and immediate come from table lookups, shifts and masks, not
-   * from branches on the bytes: real code mixes instruction forms unpredictably, and one
-   * mispredicted branch costs more than all of that arithmetic. Bytes that turn out not to be part
-   * of the instruction (a "ModRM" of an opcode without one, a displacement of size 0) are read
-   * anyway and masked off.
+   * Decodes at `p0`; the caller guarantees FAST_WINDOW readable bytes. Handles what real code is
+   * made of, prefix-free instructions of the one- and two-byte maps, and hands everything else to
+   * decodeGeneral. The length, row, registers, displacement and immediate come from table lookups,
+   * shifts and masks, not from branches on the bytes: real code mixes instruction forms
+   * unpredictably, and one mispredicted branch costs more than all of that arithmetic. Bytes that
+   * turn out not to be part of the instruction (a "ModRM" of an opcode without one, a displacement
+   * of size 0) are read anyway and masked off.
    */
   function decodeFast(b: Uint8Array, dv: DataView, p0: number, out: DecodedInsn): void {
     let w = dv.getInt32(p0, true);
@@ -149,12 +146,6 @@ function createDecoder(): (bytes: Uint8Array, start: number, limit: number, out:
       decodeGeneral(b, p0, out);
       return;
     }
-    let o = 0;
-    const pre = 0;
-    const segOv = -1;
-    const psel = 0;
-    const os16 = 0;
-    const as16 = 0;
     // Opcode, ModRM and SIB from one read; a 0F escape shifts them by a byte.
     const esc = (((w & 0xff) ^ 0x0f) - 1) >>> 31; // 1 when the first byte is 0F
     w >>>= esc << 3;
@@ -166,65 +157,55 @@ function createDecoder(): (bytes: Uint8Array, start: number, limit: number, out:
     }
     const m = (w >>> 8) & 0xff;
     const hm = (opx >> OPX_MODRM_SHIFT) & 1;
-    o += 1 + esc;
-    // Selection key (decode-tables.ts): reg | isReg << 3 | prefixSel << 4 | rm << 6.
-    const key = ((m >> 3) & 7) | (((m + 0x40) >> 5) & 8) | (psel << 4) | ((m & 7) << 6);
+    // Selection key (decode-tables.ts): reg | isReg << 3 | prefixSel << 4 | rm << 6 (prefixSel 0).
+    const key = ((m >> 3) & 7) | (((m + 0x40) >> 5) & 8) | ((m & 7) << 6);
     const sel = SEL[(opx & OPX_OFFSET_MASK) + (key & ((opx >> OPX_KEY_SHIFT) & 0x1ff))] as number;
     if (sel < 0) {
-      invalid(out, o + hm);
+      invalid(out, 1 + esc + hm);
       return;
     }
     const info = sel >> SEL_INFO_SHIFT;
-    let mod = (m >> 6) & -hm;
-    const link = MEM_LINK[(as16 << 8) | m] as number;
+    // Stored as soon as known (fewer values live at once): Invalid only promises status, len, entry.
+    out.entry = sel & SEL_ROW_MASK;
+    out.status = ((info >> RI_UNSUPPORTED_SHIFT) & 1) as DecodeStatus; // Ok = 0, Unsupported = 1
+    out.prefixes = 0;
+    out.opSize = 4;
+    out.addrSize = 4;
+    out.cc = (info >> RI_CC_SHIFT) & 15;
+    out.opcode = x;
+    // Without ModRM, reg is the register in the opcode's low bits (+r forms, e.g. 50+r PUSH).
+    out.reg = (((m >> 3) & -hm) | (x & (hm - 1))) & 7;
+    out.rm = m & 7 & -hm;
+    const link = MEM_LINK[m] as number;
     let mem = ((MEM[(link & MEM_LINK_INDEX) + (((w >>> 16) & 0xff) & (link >>> MEM_LINK_SIB_SHIFT))] as number) & -hm) | (MEM_NONE & (hm - 1));
+    let mod = (m >> 6) & -hm;
     if ((info & RI_IGNORE_MOD) !== 0) {
       // MOV to/from CR/DR: the r/m operand is a register whatever mod says.
       mod = 3;
       mem = MEM_NONE;
     }
-    o += hm + ((mem >> MEM_SIB_SHIFT) & 1);
-    const dsh = (mem >> MEM_DSHIFT_SHIFT) & 31;
-    const disp = ((dv.getInt32(p0 + o, true) << dsh) >> dsh) & (DISP_MASK[(mem >> MEM_DMASK_SHIFT) & 3] as number);
-    o += (mem >> MEM_DSIZE_SHIFT) & 7;
-    if ((pre & P_LOCK) !== 0 && ((info & RI_LOCKABLE) === 0 || mod === 3)) {
-      invalid(out, o);
-      return;
-    }
-    let ik = opx >>> OPX_IMM_SHIFT;
-    if (ik === OPX_IMM_FROM_ROW) ik = info & RI_IMM_MASK;
-    const ix = (ik << 1) | os16;
-    const ish = IMM_SHIFT[ix] as number;
-    const imm = ((dv.getInt32(p0 + o, true) << ish) >> ish) & (IMM_MASK[ix] as number);
-    o += IMM_SIZE[ix] as number;
-    if (o > MAX_LEN) {
-      invalid(out, o);
-      return;
-    }
-    out.entry = sel & SEL_ROW_MASK;
-    out.status = ((info >> RI_UNSUPPORTED_SHIFT) & 1) as DecodeStatus; // Ok = 0, Unsupported = 1
-    out.len = o;
-    out.prefixes = pre;
-    out.opSize = 4 - (os16 << 1);
-    out.addrSize = 4 - (as16 << 1);
     out.mod = mod;
-    // Without ModRM, reg is the register in the opcode's low bits (+r forms, e.g. 50+r PUSH).
-    out.reg = (((m >> 3) & -hm) | (x & (hm - 1))) & 7;
-    out.rm = m & 7 & -hm;
     out.base = (mem & 15) - 1;
     out.index = ((mem >> MEM_INDEX_SHIFT) & 15) - 1;
     out.scale = (mem >> MEM_SCALE_SHIFT) & 3;
-    out.disp = disp;
-    out.seg = segOv >= 0 ? segOv : DS - ((mem >> MEM_SS_SHIFT) & 1);
-    out.imm = imm;
+    out.seg = DS - ((mem >> MEM_SS_SHIFT) & 1);
+    let o = 1 + esc + hm + ((mem >> MEM_SIB_SHIFT) & 1);
+    const dsh = (mem >> MEM_DSHIFT_SHIFT) & 31;
+    out.disp = ((dv.getInt32((p0 + o) | 0, true) << dsh) >> dsh) & (DISP_MASK[(mem >> MEM_DMASK_SHIFT) & 3] as number);
+    o += (mem >> MEM_DSIZE_SHIFT) & 7;
+    let ik = opx >>> OPX_IMM_SHIFT;
+    if (ik === OPX_IMM_FROM_ROW) ik = info & RI_IMM_MASK;
+    const ish = IMM_SHIFT[ik] as number;
+    out.imm = ((dv.getInt32((p0 + o) | 0, true) << ish) >> ish) & (IMM_MASK[ik] as number);
     out.imm2 = 0;
-    out.cc = (info >> RI_CC_SHIFT) & 15;
-    out.opcode = x;
+    // At most 0F + opcode + ModRM + SIB + disp32 + imm32 = 12 bytes: never over the limit.
+    out.len = o + (IMM_SIZE[ik] as number);
   }
 
-  /** Decodes at `p0` one byte at a time, for what the fast path leaves out: the 0F 38 / 0F 3A maps
-   *  and the escapes decodeEscape handles. Correct for every input (the caller guarantees
-   *  FAST_WINDOW readable bytes). */
+  /** Decodes at `p0` one byte at a time, for what the fast path leaves out: prefixes, the 0F 38 /
+   *  0F 3A maps, the escapes decodeEscape handles, the immediates Ap, IwIb, Moffs and IbIb, and
+   *  bytes that are no instruction. Correct for every input (the caller guarantees FAST_WINDOW
+   *  readable bytes). */
   function decodeGeneral(b: Uint8Array, p0: number, out: DecodedInsn): void {
     let p = p0;
     let pre = 0;

@@ -140,3 +140,37 @@ describe('decoder: the limit contract', () => {
     }).not.toThrow();
   });
 });
+
+describe('decoder: the fast path and the general path agree', () => {
+  // Prefix-free instructions take the table-driven fast path; a DS override (3E) sends the same
+  // instruction through the byte-at-a-time general path. Apart from the prefix's own effects (one
+  // byte longer, SEG in prefixes, seg = DS) every field must be the same.
+  const FIELDS = ['entry', 'status', 'opSize', 'addrSize', 'mod', 'reg', 'rm', 'base', 'index', 'scale', 'disp', 'imm', 'imm2', 'cc', 'opcode'] as const;
+  it('on 200,000 random byte strings, and with a 0F escape in front', () => {
+    const r = rng(2024);
+    const fast = new DecodedInsn();
+    const general = new DecodedInsn();
+    const buf = new Uint8Array(48);
+    const withDs = new Uint8Array(49);
+    let compared = 0;
+    for (let k = 0; k < 200_000; k++) {
+      for (let i = 0; i < 48; i++) buf[i] = r() & 0xff;
+      if (k & 1) buf[0] = 0x0f;
+      if (PREFIXES.has(buf[0] ?? 0)) continue;
+      withDs[0] = 0x3e;
+      withDs.set(buf, 1);
+      decode(buf, 0, buf.length, fast);
+      decode(withDs, 0, withDs.length, general);
+      expect([general.status, general.len]).toEqual([fast.status, fast.len + 1]);
+      if (fast.status === DecodeStatus.Invalid) {
+        expect(general.entry).toBe(fast.entry);
+        continue;
+      }
+      for (const f of FIELDS) if (general[f] !== fast[f]) expect([Buffer.from(buf.subarray(0, 12)).toString('hex'), f, general[f]]).toEqual(['', f, fast[f]]);
+      expect([general.prefixes, general.seg]).toEqual([Prefix.SEG, Seg.DS]);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(150_000);
+  });
+});
+const PREFIXES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
