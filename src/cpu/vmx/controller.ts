@@ -17,39 +17,13 @@ import { CPU_BASED, VM_EXIT as EXIT_CTL } from './controls.js';
 import { EptStage, type EptExitSink } from './ept-stage.js';
 import { EXIT_REASON } from './exit-reasons.js';
 import { ExitInformation, GuestExtras } from './guest-state.js';
-import { descriptorTableInfo, descriptorTableReason, displacement, stringIoInfo } from './insn-info.js';
-import {
-  InsnIntercept,
-  cltsExits,
-  cr3LoadExits,
-  cr3StoreExits,
-  exceptionCausesExit,
-  externalInterruptExits,
-  instructionExits,
-  ioCausesExit,
-  lmswExits,
-  movToCrExits,
-  msrCausesExit,
-  preemptionDeadline,
-  preemptionRemaining,
-  shadowedCrRead,
-  shadowedCrWrite,
-} from './intercept.js';
+import { exceptionCausesExit, externalInterruptExits, preemptionDeadline, preemptionRemaining, shadowedCrRead, shadowedCrWrite } from './intercept.js';
 import { TlbInvalidation } from './instructions.js';
 import type { MsrAccess } from './msr-area.js';
-import {
-  CLTS_QUALIFICATION,
-  CR_ACCESS_TYPE,
-  DEBUG_QUAL,
-  INTR_INFO,
-  INTR_TYPE,
-  crAccessQualification,
-  drAccessQualification,
-  intrInfo,
-  lmswQualification,
-} from './qualification.js';
+import { DEBUG_QUAL, INTR_INFO, INTR_TYPE, intrInfo } from './qualification.js';
 import { VmxState } from './vmx-state.js';
 import { materializeHost, vmExitComplete } from './vm-exit.js';
+import { instructionCausesExit } from './instruction-exits.js';
 
 /** DR6 bits a #DB exit reports in its qualification (SDM Table 28-1). */
 const DB_QUAL_BITS = DEBUG_QUAL.B0_B3 | DEBUG_QUAL.BD | DEBUG_QUAL.BS;
@@ -154,65 +128,7 @@ export class VmxController implements VmxHooks, EptExitSink, MsrAccess {
   // ------------------------------------------------------------------ VmxHooks
 
   intercept(cpu: Cpu, kind: Intercept, insn: Insn, a: number, b: number): boolean {
-    const c = this.vmx.controls;
-    switch (kind) {
-      case Intercept.CPUID:
-        return this.instructionExit(insn, EXIT_REASON.CPUID, 0);
-      case Intercept.INVD:
-        return this.instructionExit(insn, EXIT_REASON.INVD, 0);
-      case Intercept.HLT:
-        return instructionExits(c, InsnIntercept.HLT) && this.instructionExit(insn, EXIT_REASON.HLT, 0);
-      case Intercept.INVLPG:
-        return instructionExits(c, InsnIntercept.INVLPG) && this.instructionExit(insn, EXIT_REASON.INVLPG, a >>> 0);
-      case Intercept.RDTSC:
-        return instructionExits(c, InsnIntercept.RDTSC) && this.instructionExit(insn, EXIT_REASON.RDTSC, 0);
-      case Intercept.RDMSR:
-        return msrCausesExit(c, cpu.mem, cpu.regs[1]!, false) && this.instructionExit(insn, EXIT_REASON.MSR_READ, 0);
-      case Intercept.WRMSR:
-        return msrCausesExit(c, cpu.mem, cpu.regs[1]!, true) && this.instructionExit(insn, EXIT_REASON.MSR_WRITE, 0);
-      case Intercept.MOV_TO_CR: {
-        const v = cpu.regs[b]!;
-        const exits =
-          a === 0 ? movToCrExits(c.cr0Mask, c.cr0Shadow, v) : a === 4 ? movToCrExits(c.cr4Mask, c.cr4Shadow, v) : a === 3 && cr3LoadExits(c, v);
-        return exits && this.instructionExit(insn, EXIT_REASON.CR_ACCESS, crAccessQualification(a, CR_ACCESS_TYPE.MOV_TO_CR, b));
-      }
-      case Intercept.MOV_FROM_CR:
-        return a === 3 && cr3StoreExits(c) && this.instructionExit(insn, EXIT_REASON.CR_ACCESS, crAccessQualification(a, CR_ACCESS_TYPE.MOV_FROM_CR, b));
-      case Intercept.CLTS:
-        return cltsExits(c) && this.instructionExit(insn, EXIT_REASON.CR_ACCESS, CLTS_QUALIFICATION);
-      case Intercept.LMSW:
-        if (!lmswExits(c, a)) return false;
-        this.instructionExit(insn, EXIT_REASON.CR_ACCESS, lmswQualification(a, b !== -1));
-        if (b !== -1) this.exit.guestLinear = b >>> 0;
-        return true;
-      case Intercept.MOV_DR:
-        return instructionExits(c, InsnIntercept.MOV_DR) && this.instructionExit(insn, EXIT_REASON.DR_ACCESS, drAccessQualification(a, (b & 0x100) !== 0, b & 0xff));
-      case Intercept.IO:
-        return ioCausesExit(c, cpu.mem, a, (b & 7) + 1) && this.ioExit(cpu, insn, a, b);
-      case Intercept.PAUSE:
-        return instructionExits(c, InsnIntercept.PAUSE) && this.instructionExit(insn, EXIT_REASON.PAUSE, 0);
-      case Intercept.WBINVD:
-        return instructionExits(c, InsnIntercept.WBINVD) && this.instructionExit(insn, EXIT_REASON.WBINVD, 0);
-      case Intercept.DESC_TABLE:
-        return instructionExits(c, InsnIntercept.GDTR_IDTR) && this.instructionExit(insn, descriptorTableReason(insn), displacement(insn), descriptorTableInfo(insn));
-      case Intercept.TASK_SWITCH:
-        return this.instructionExit(insn, EXIT_REASON.TASK_SWITCH, 0);
-    }
-    return false;
-  }
-
-  /** I/O exit: the qualification (SDM Table 28-5); INS/OUTS add the linear address and operand info. */
-  private ioExit(cpu: Cpu, insn: Insn, port: number, bits: number): true {
-    const x = this.exit;
-    this.instructionExit(insn, EXIT_REASON.IO_INSTRUCTION, (bits | (port << 16)) >>> 0);
-    if ((bits & 16) !== 0) {
-      const isIn = (bits & 8) !== 0;
-      const seg = isIn ? 0 : insn.seg;
-      const off = cpu.regs[isIn ? 7 : 6]!;
-      x.guestLinear = (cpu.segBase[seg]! + (insn.addrSize === 2 ? off & 0xffff : off)) >>> 0;
-      x.instructionInfo = stringIoInfo(insn, isIn);
-    }
-    return true;
+    return instructionCausesExit(this, cpu, kind, insn, a, b);
   }
 
   readCr(_cpu: Cpu, cr: number, value: number): number {
