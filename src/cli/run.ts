@@ -11,8 +11,8 @@ import { runUnderGdb } from './debug.js';
 import { ExitCode } from './exit-codes.js';
 import { VM_MODES, runVmCommand, writeStatsJson } from './vm-run.js';
 
-/** Execution modes: `native` (the bare processor) and the VM modes of vm-run.ts (`ept`; it becomes
- *  the default once every guest runs end to end in it; `shadow` joins with issue 5). */
+/** Execution modes: `native` (the bare processor) and the VM modes of vm-run.ts (`ept`, the
+ *  default: every guest runs in it end to end; `shadow` joins with issue 5). */
 export const RUN_MODES = ['native', ...VM_MODES] as const;
 export type RunMode = (typeof RUN_MODES)[number];
 
@@ -50,7 +50,7 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('boot a Multiboot kernel image; stdout is the guest console (COM1)')
     .argument('<image>', 'Multiboot ELF kernel')
-    .addOption(new Option('--mode <mode>', 'how to run the guest').choices(RUN_MODES).default('native'))
+    .addOption(new Option('--mode <mode>', 'how to run the guest').choices(RUN_MODES).default('ept'))
     .option('--mem <MiB>', `guest RAM in MiB (${MEM_MIB_MIN}-${MEM_MIB_MAX})`, positiveInt('--mem', MEM_MIB_MIN, MEM_MIB_MAX), MEM_MIB_DEFAULT)
     .option('--max-insns <N>', 'stop after N instructions', positiveInt('--max-insns', 1, Number.MAX_SAFE_INTEGER))
     .option('--stats', 'print instructions retired, wall time and MIPS on stderr')

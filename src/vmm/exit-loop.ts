@@ -103,6 +103,7 @@ function apply(vcpu: Vcpu, o: Outcome): void {
   switch (o.kind) {
     case 'advance':
       skipInstruction(vcpu);
+      vcpu.vm.stats.emulated++;
       return;
     case 'resume':
       return;

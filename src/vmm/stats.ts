@@ -22,6 +22,12 @@ export class VmStats {
   /** Key: cr * 4 + access type (CR_ACCESS_TYPE). */
   readonly crs = new Map<number, number>();
   readonly hypercalls = new Map<number, number>();
+  /**
+   * Guest instructions the hypervisor carried out instead of the processor (exits resolved by
+   * advancing RIP). The processor does not retire an instruction that exits, so a VM run's
+   * instruction count is the processor's plus these to compare with a native run.
+   */
+  emulated = 0;
   /** Events injected at VM entry: external interrupts and exceptions. */
   interruptsInjected = 0;
   exceptionsInjected = 0;
@@ -71,7 +77,7 @@ export class VmStats {
       if (sub) e.by = sub;
       exits[exitReasonName(reason)] = e;
     });
-    return { total: this.total, exits, interruptsInjected: this.interruptsInjected, exceptionsInjected: this.exceptionsInjected };
+    return { total: this.total, exits, emulated: this.emulated, interruptsInjected: this.interruptsInjected, exceptionsInjected: this.exceptionsInjected };
   }
 
   private subKeys(reason: number): Record<string, number> | undefined {
@@ -107,6 +113,7 @@ export class VmStats {
       const entries = Object.entries(sub).sort((a, b) => b[1] - a[1]);
       for (const [k, n] of entries) lines.push(`    ${k.padEnd(20)} ${String(n).padStart(12)}`);
     }
+    if (this.emulated > 0) lines.push(`  instructions emulated by the hypervisor: ${this.emulated}`);
     if (this.interruptsInjected > 0 || this.exceptionsInjected > 0) {
       lines.push(`  injected: ${this.interruptsInjected} interrupts, ${this.exceptionsInjected} exceptions`);
     }
@@ -122,6 +129,7 @@ export interface ExitJson {
 export interface StatsJson {
   total: number;
   exits: Record<string, ExitJson>;
+  emulated: number;
   interruptsInjected: number;
   exceptionsInjected: number;
 }

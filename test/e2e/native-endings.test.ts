@@ -29,7 +29,7 @@ ${body}
 }
 
 function vmm(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [VMM, 'run', ...args], { encoding: 'latin1', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [VMM, 'run', '--mode', 'native', ...args], { encoding: 'latin1', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
