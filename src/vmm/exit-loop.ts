@@ -1,5 +1,5 @@
 // The exit loop (KVM's vcpu_run, Firecracker's run_emulation): prepare the entry (event injection,
-// the preemption timer armed for the VM's next device deadline, the guest's registers), VMLAUNCH or
+// the preemption timer armed for the VM's next device deadline), VMLAUNCH or
 // VMRESUME, then read the basic exit reason, bring the VM's clock up to date, dispatch through the
 // table to one handler, and apply its outcome. RIP advances in ONE place, from the VM-exit
 // instruction length. Only this loop enters the guest.
@@ -43,8 +43,6 @@ const MAX_TIMER_VALUE = 0xffffffff;
 /** Runs the vCPU until its VM stops, the emulator pauses it, or the exit hook asks for a break. */
 export function runVcpu(vcpu: Vcpu): RunStatus {
   const { ops, vm } = vcpu;
-  const regs = vcpu.regs;
-  const gprs = ops.gprs;
   if (vcpu.pendingExit >= 0) {
     const reason = vcpu.pendingExit;
     vcpu.pendingExit = -1;
@@ -56,7 +54,6 @@ export function runVcpu(vcpu: Vcpu): RunStatus {
       r = ops.continueGuest();
     } else {
       prepareEntry(vcpu);
-      for (let i = 0; i < 8; i++) gprs[i] = regs[i]!;
       r = vcpu.launched ? ops.vmresume() : ops.vmlaunch();
     }
     if (r === EntryResult.PAUSED) {
@@ -70,7 +67,6 @@ export function runVcpu(vcpu: Vcpu): RunStatus {
       vm.requestStop({ kind: 'vm-error', report: `VM${vcpu.launched ? 'RESUME' : 'LAUNCH'} failed: ${describeVmxStatus(r)}` });
       return RunStatus.STOPPED;
     }
-    for (let i = 0; i < 8; i++) regs[i] = gprs[i]!;
 
     const reason = ops.vmread(VMCS.VM_EXIT_REASON);
     vm.stats.exit(reason & EXIT_REASON_BASIC_MASK);

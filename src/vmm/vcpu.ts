@@ -16,8 +16,14 @@ export class PagingView implements GuestPagingView {
 }
 
 export class Vcpu {
-  /** EAX..EDI of the guest while it is not running (ESP lives in GUEST_RSP). */
-  readonly regs = new Int32Array(8);
+  /**
+   * EAX..EDI of the guest (ESP lives in GUEST_RSP). This is the processor's own register file
+   * (`ops.gprs`): VM exits leave the guest's values there and VM entries take them as they are, and
+   * the hypervisor, which runs no instructions of its own, never needs them for anything else. So
+   * unlike KVM's __vmx_vcpu_run there is nothing to save or restore around an entry. (A scheduler
+   * running several vCPUs on one processor would switch them here.)
+   */
+  readonly regs: Int32Array;
   /** The VMCS has been launched: the next entry is VMRESUME. */
   launched = false;
   /** The emulator paused the guest in non-root operation: the next run continues it, no entry. */
@@ -64,6 +70,7 @@ export class Vcpu {
     readonly vpid: number,
   ) {
     this.timerRate = vm.host.caps.preemptionTimerRate;
+    this.regs = ops.gprs;
   }
 
   /** Sets and clears primary processor-based controls, writing the VMCS only on a change. */
