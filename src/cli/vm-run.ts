@@ -9,7 +9,7 @@ import type { StatsJson, VmStats } from '../vmm/stats.js';
 import { ExitCode } from './exit-codes.js';
 
 /** The modes that run the guest in a VM. */
-export const VM_MODES = ['ept'] as const;
+export const VM_MODES = ['ept', 'shadow'] as const;
 export type VmMode = (typeof VM_MODES)[number];
 
 export interface VmRunCommandOptions {

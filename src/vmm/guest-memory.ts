@@ -83,6 +83,8 @@ export class GuestLinear {
   /** #PF error code of the access that failed (PAGE_FAULT). */
   errorCode = 0;
   private readonly gpas = new Float64Array(MAX_PAGES);
+  /** Told of every write (guest-physical range per page): shadow paging resyncs page tables there. */
+  onWrite: ((gpa: number, len: number) => void) | null = null;
 
   constructor(
     readonly ram: GuestRam,
@@ -116,6 +118,7 @@ export class GuestLinear {
   write(linear: number, src: Uint8Array, len: number, user: boolean): AccessStatus {
     if (!this.translateAll(linear, len, true, user)) return this.lastStatus;
     this.copy(linear, src, len, true);
+    if (this.onWrite !== null) this.notify(linear, len);
     return AccessStatus.OK;
   }
 
@@ -150,6 +153,16 @@ export class GuestLinear {
       else if (i > 0) gpa++;
       if (write) this.ram.write8(gpa, buf[i]!);
       else buf[i] = this.ram.read8(gpa);
+    }
+  }
+
+  private notify(linear: number, len: number): void {
+    linear >>>= 0;
+    let page = 0;
+    for (let done = 0; done < len; page++) {
+      const inPage = Math.min(PAGE_SIZE - ((linear + done) % PAGE_SIZE), len - done);
+      this.onWrite!(this.gpas[page]!, inPage);
+      done += inPage;
     }
   }
 

@@ -142,10 +142,11 @@ export function enterVmxRoot(ops: VmxOps, mem: PhysicalMemory, frames: FrameAllo
 /**
  * Host memory for one VM of `ramBytes`: its RAM (4 MiB-aligned, so up to 4 MiB of alignment), the
  * host's structures, VMCS and bitmaps (well under 1 MiB) and EPT tables (at most one 4 KiB table per
- * 2 MiB of RAM even without large pages), rounded up to whole 4 MiB pages.
+ * 2 MiB of RAM even without large pages), plus `extraBytes` (shadow page tables in shadow mode),
+ * rounded up to whole 4 MiB pages.
  */
-export function hostMemoryBytes(ramBytes: number): number {
-  const want = ramBytes + 8 * 1024 * 1024 + Math.ceil(ramBytes / 512);
+export function hostMemoryBytes(ramBytes: number, extraBytes = 0): number {
+  const want = ramBytes + 8 * 1024 * 1024 + Math.ceil(ramBytes / 512) + extraBytes;
   const unit = 1 << LARGE_PAGE_SHIFT;
   return Math.ceil(want / unit) * unit;
 }

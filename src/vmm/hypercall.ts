@@ -86,6 +86,7 @@ function mmuUpdate(vcpu: Vcpu, list: number, count: number): number {
         if (!ram.contains(entry, 4)) return PV_ERR.EFAULT;
         if (!mapsInsideVm(vcpu, val)) return PV_ERR.EPERM;
         ram.write32(entry, val);
+        vcpu.paging.guestWrote?.(vcpu, entry, 4);
         break;
       }
       case MMU_CMD.NEW_CR3:

@@ -11,6 +11,8 @@ import type { VmStop } from './exits/outcome.js';
 import { FrameAllocator } from './frames.js';
 import { buildHostState, enterVmxRoot, hostCpuState, hostMemoryBytes } from './host.js';
 import type { PagingModeName } from './paging/mode.js';
+import { DEFAULT_SHADOW_LIMITS, type ShadowLimits, shadowFrames } from './shadow/shadow-mmu.js';
+import { PAGE_SIZE } from './arch-defs.js';
 import type { NativeOutcome, NativeRunOptions } from './run-native.js';
 import type { VmStats } from './stats.js';
 import { Vm } from './vm.js';
@@ -20,6 +22,8 @@ export interface VmRunOptions extends NativeRunOptions {
   readonly mode: PagingModeName;
   /** Advertise the para-virtual interface and accept hypercalls. */
   readonly pv: boolean;
+  /** Shadow mode: bounds of the shadow-page cache (default DEFAULT_SHADOW_LIMITS). */
+  readonly shadowLimits?: ShadowLimits;
 }
 
 /** How a VM run ended: as natively, or stopped by the hypervisor (exit status 124). */
@@ -65,7 +69,7 @@ export interface VmMachine {
 export function prepareVm(image: Uint8Array, opts: VmRunOptions, makeProcessor: HostProcessorFactory): VmMachine {
   const memMiB = opts.memMiB ?? MEM_MIB_DEFAULT;
   const board: HostBoard = {
-    memory: new PhysicalMemory(hostMemoryBytes(memMiB * 1024 * 1024)),
+    memory: new PhysicalMemory(hostMemoryBytes(memMiB * 1024 * 1024, opts.mode === 'shadow' ? shadowFrames(opts.shadowLimits ?? DEFAULT_SHADOW_LIMITS) * PAGE_SIZE : 0)),
     bus: new IoBus(),
     clock: new Clock(),
     interruptController: NO_INTERRUPTS,
@@ -87,6 +91,7 @@ export function prepareVm(image: Uint8Array, opts: VmRunOptions, makeProcessor: 
       memMiB,
       mode: opts.mode,
       pv: opts.pv,
+      ...(opts.shadowLimits ? { shadowLimits: opts.shadowLimits } : {}),
       name: opts.name,
       ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}),
       console: (b) => {

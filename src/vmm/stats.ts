@@ -4,6 +4,7 @@
 // exists). `--stats` prints them; `--stats-json` writes them.
 import { CR_ACCESS_TYPE, EXIT_REASON, exitReasonName } from '../cpu/vmx/api.js';
 import { HC_NAMES } from './pv-abi.js';
+import type { ShadowStats, ShadowStatsJson } from './shadow/stats.js';
 
 /** Basic exit reasons are below 80 (SDM Appendix C); larger values land in the last slot. */
 const REASON_SLOTS = 80;
@@ -31,6 +32,8 @@ export class VmStats {
   /** Events injected at VM entry: external interrupts and exceptions. */
   interruptsInjected = 0;
   exceptionsInjected = 0;
+  /** Shadow paging's own counters (shadow mode only). */
+  shadow: ShadowStats | null = null;
 
   exit(basicReason: number): void {
     this.total++;
@@ -77,7 +80,9 @@ export class VmStats {
       if (sub) e.by = sub;
       exits[exitReasonName(reason)] = e;
     });
-    return { total: this.total, exits, emulated: this.emulated, interruptsInjected: this.interruptsInjected, exceptionsInjected: this.exceptionsInjected };
+    const json: StatsJson = { total: this.total, exits, emulated: this.emulated, interruptsInjected: this.interruptsInjected, exceptionsInjected: this.exceptionsInjected };
+    if (this.shadow) json.shadow = this.shadow.toJson();
+    return json;
   }
 
   private subKeys(reason: number): Record<string, number> | undefined {
@@ -117,6 +122,7 @@ export class VmStats {
     if (this.interruptsInjected > 0 || this.exceptionsInjected > 0) {
       lines.push(`  injected: ${this.interruptsInjected} interrupts, ${this.exceptionsInjected} exceptions`);
     }
+    if (this.shadow) lines.push(...this.shadow.lines());
     return lines;
   }
 }
@@ -132,6 +138,7 @@ export interface StatsJson {
   emulated: number;
   interruptsInjected: number;
   exceptionsInjected: number;
+  shadow?: ShadowStatsJson;
 }
 
 function nonZero(a: Float64Array): Map<number, number> {

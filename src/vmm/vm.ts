@@ -20,7 +20,9 @@ import { FrameUse } from './frames.js';
 import { GuestLinear, GuestRam } from './guest-memory.js';
 import type { VmxHost } from './host.js';
 import { EptPagingMode } from './paging/ept-mode.js';
-import type { PagingModeName } from './paging/mode.js';
+import type { PagingMode, PagingModeName } from './paging/mode.js';
+import { ShadowPagingMode } from './paging/shadow-mode.js';
+import type { ShadowLimits } from './shadow/shadow-mmu.js';
 import { VmStats } from './stats.js';
 import { Vcpu } from './vcpu.js';
 import { setupVmcs } from './vmcs-setup.js';
@@ -39,6 +41,8 @@ export interface VmOptions {
   readonly pv: boolean;
   /** Receives the guest's console bytes (COM1 and CONSOLE_WRITE hypercalls). */
   readonly console: ByteSink;
+  /** Shadow mode: bounds of the shadow-page cache (default DEFAULT_SHADOW_LIMITS). */
+  readonly shadowLimits?: ShadowLimits;
   /** The image's name and command line, as for a native run. */
   readonly name: string;
   readonly cmdline?: string;
@@ -116,11 +120,24 @@ export class Vm {
     this.kernel = loadMultiboot(image, this.ram.writer(), { name: opts.name, cmdline: opts.cmdline ?? '' });
     this.cpuid = new VirtualCpuid(ops, opts.pv);
 
-    if (opts.mode !== 'ept') throw new HostBugError(`paging mode ${opts.mode} is not implemented yet (issue 5)`);
-    const paging = new EptPagingMode(this.identityMapGpa, caps.cr4Fixed1);
+    let paging: PagingMode;
+    if (opts.mode === 'ept') {
+      paging = new EptPagingMode(this.identityMapGpa, caps.cr4Fixed1);
+    } else if (opts.mode === 'shadow') {
+      const shadow = new ShadowPagingMode({ mem, frames, owner: id, ram: this.ram, cr4Fixed1: caps.cr4Fixed1, ...(opts.shadowLimits ? { limits: opts.shadowLimits } : {}) });
+      this.stats.shadow = shadow.stats;
+      paging = shadow;
+    } else {
+      throw new HostBugError(`unknown paging mode ${String(opts.mode)}`);
+    }
     const vmcs = frames.alloc(1, FrameUse.Vmcs, id);
     this.vcpu = new Vcpu(this, ops, vmcs, paging, id);
     this.linear = new GuestLinear(this.ram, this.vcpu.pagingView);
+    if (paging.guestWrote) {
+      const vcpu = this.vcpu;
+      const wrote = paging.guestWrote.bind(paging);
+      this.linear.onWrite = (gpa, len) => wrote(vcpu, gpa, len);
+    }
     setupVmcs(this.vcpu, this.kernel.state);
     loadRegisters(this.vcpu, this.kernel.state);
   }

@@ -4,8 +4,8 @@ import type { DebugTarget } from '../target.js';
 import { type NativeTargetOptions, createNativeTarget } from './native.js';
 import { createVmTarget } from './vm.js';
 
-/** Modes the debugger can run a guest in (`shadow` joins once the hypervisor implements it). */
-export const DEBUG_MODES = ['native', 'ept'] as const;
+/** Modes the debugger can run a guest in. */
+export const DEBUG_MODES = ['native', 'ept', 'shadow'] as const;
 export type DebugMode = (typeof DEBUG_MODES)[number];
 
 export interface TargetOptions extends NativeTargetOptions {

@@ -246,6 +246,9 @@ export class VmTarget implements DebugTarget {
     const ram = this.machine.vm.ram;
     if (!ram.contains(gpa, bytes.length)) return false;
     ram.mem.writeBytes(ram.hpa(gpa), bytes);
+    // Shadow paging write-protects the guest's page tables; a write from here bypasses that.
+    const vcpu = this.machine.vm.vcpu;
+    vcpu.paging.guestWrote?.(vcpu, gpa, bytes.length);
     return true;
   }
 

@@ -9,7 +9,7 @@ import { handleException } from './exception.js';
 import { handleEntryFailure, handleTripleFault, handleUnexpected, handleVmxInstruction } from './fatal.js';
 import { handleHlt } from './hlt.js';
 import { handleExternalInterrupt, handleInterruptWindow, handlePreemptionTimer } from './interrupt.js';
-import { handleInvlpg } from './invlpg.js';
+import { handleInvlpg, handleMonitorTrap } from './invlpg.js';
 import { handleIo } from './io.js';
 import type { Outcome } from './outcome.js';
 import { handleRdmsr, handleRdtsc, handleWrmsr } from './rdtsc-msr.js';
@@ -30,6 +30,7 @@ export const EXIT_HANDLERS: readonly ExitHandler[] = (() => {
   t[R.CPUID] = handleCpuid;
   t[R.HLT] = handleHlt;
   t[R.INVLPG] = handleInvlpg;
+  t[R.MONITOR_TRAP_FLAG] = handleMonitorTrap;
   t[R.RDTSC] = handleRdtsc;
   t[R.VMCALL] = handleVmcall;
   for (const r of [R.VMCLEAR, R.VMLAUNCH, R.VMPTRLD, R.VMPTRST, R.VMREAD, R.VMRESUME, R.VMWRITE, R.VMOFF, R.VMON, R.INVEPT, R.INVVPID]) {

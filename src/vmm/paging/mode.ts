@@ -1,6 +1,6 @@
 // The memory-virtualization strategy of a vCPU (KVM's "MMU mode"): it owns the guest's CR0/CR3/CR4
 // policy (guest/host masks, read shadows, CR3 exiting), the handling of #PF and INVLPG, and the
-// guest's view of its paging for software walks. `ept` is implemented; `shadow` is issue 5.
+// guest's view of its paging for software walks: `ept` (ept-mode.ts) and `shadow` (shadow-mode.ts).
 import type { Outcome } from '../exits/outcome.js';
 import type { GuestPagingView } from '../shadow/guest-walk.js';
 import type { Vcpu } from '../vcpu.js';
@@ -39,4 +39,9 @@ export interface PagingMode {
   invlpg(vcpu: Vcpu, linear: number): Outcome;
   /** A #PF exit (exception bitmap bit 14): the guest's own fault, or the shadow MMU's business. */
   pageFault(vcpu: Vcpu, linear: number, errorCode: number): Outcome;
+  /** The hypervisor wrote guest memory [gpa, gpa + len) on the guest's behalf (MMU_UPDATE, string
+   *  I/O): shadow paging drops what it made from entries there. */
+  guestWrote?(vcpu: Vcpu, gpa: number, len: number): void;
+  /** A monitor-trap-flag exit the mode asked for (shadow paging single-steps a page-table write). */
+  monitorTrap?(vcpu: Vcpu): Outcome;
 }

@@ -37,6 +37,10 @@ export class GuestWalk {
   leaf = 0;
   /** 22 for a 4 MiB page, 12 for a 4 KiB one. */
   pageShift = 12;
+  /** Guest-physical address and value (accessed flag included once set) of the PDE the walk used;
+   *  -1 / 0 with paging off. For a 4 MiB page the PDE is also the leaf. */
+  pdeGpa = -1;
+  pde = 0;
 }
 
 /** The parts of the guest's control registers a walk depends on (the guest's view, not the VMCS's). */
@@ -72,32 +76,41 @@ export function walkGuest(
     out.leafGpa = -1;
     out.leaf = 0;
     out.pageShift = 12;
+    out.pdeGpa = -1;
+    out.pde = 0;
     return (out.status = WalkStatus.OK);
   }
   const access = (write ? PFEC.W : 0) | (user ? PFEC.U : 0);
   const pdeGpa = ((view.cr3 & PTE.FRAME) + ((linear >>> 22) << 2)) >>> 0;
   if (!phys.contains(pdeGpa, 4)) return outside(out, pdeGpa);
-  const pde = phys.read32(pdeGpa);
+  let pde = phys.read32(pdeGpa);
+  out.pdeGpa = pdeGpa;
+  out.pde = pde;
   if ((pde & PTE.P) === 0) return fault(out, access);
   if (view.pse && (pde & PTE.PS) !== 0) {
     if ((pde & PDE_4M_RESERVED) !== 0) return fault(out, access | PFEC.P | PFEC.RSVD);
     if (!allowed(pde, pde, write, user, view.wp)) return fault(out, access | PFEC.P);
-    if (setAccessed) setFlags(phys, pdeGpa, pde, write);
+    if (setAccessed) pde = setFlags(phys, pdeGpa, pde, write);
     out.gpa = ((pde & PTE.FRAME_4M) | (linear & 0x3fffff)) >>> 0;
     out.leafGpa = pdeGpa;
     out.leaf = pde;
+    out.pde = pde;
     out.pageShift = 22;
     return (out.status = WalkStatus.OK);
   }
   const pteGpa = ((pde & PTE.FRAME) + (((linear >>> 12) & 0x3ff) << 2)) >>> 0;
   if (!phys.contains(pteGpa, 4)) return outside(out, pteGpa);
-  const pte = phys.read32(pteGpa);
+  // The processor sets a PDE's accessed flag as soon as it uses it to reach a page table, before it
+  // reads the PTE, so also on a walk that then faults (cpu/mmu/walk.ts; QEMU does the same).
+  if (setAccessed && (pde & PTE.A) === 0) {
+    pde |= PTE.A;
+    phys.write32(pdeGpa, pde);
+    out.pde = pde;
+  }
+  let pte = phys.read32(pteGpa);
   if ((pte & PTE.P) === 0) return fault(out, access);
   if (!allowed(pde, pte, write, user, view.wp)) return fault(out, access | PFEC.P);
-  if (setAccessed) {
-    if ((pde & PTE.A) === 0) phys.write32(pdeGpa, pde | PTE.A);
-    setFlags(phys, pteGpa, pte, write);
-  }
+  if (setAccessed) pte = setFlags(phys, pteGpa, pte, write);
   out.gpa = ((pte & PTE.FRAME) | (linear & 0xfff)) >>> 0;
   out.leafGpa = pteGpa;
   out.leaf = pte;
@@ -113,9 +126,11 @@ function allowed(pde: number, leaf: number, write: boolean, user: boolean, wp: b
   return true;
 }
 
-function setFlags(phys: GuestPhysAccess, gpa: number, entry: number, write: boolean): void {
+/** Sets A (and D for a write) in a leaf entry; returns the entry as it now is. */
+function setFlags(phys: GuestPhysAccess, gpa: number, entry: number, write: boolean): number {
   const want = entry | PTE.A | (write ? PTE.D : 0);
   if (want !== entry) phys.write32(gpa, want);
+  return want;
 }
 
 function fault(out: GuestWalk, errorCode: number): WalkStatus {
