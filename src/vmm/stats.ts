@@ -22,7 +22,9 @@ export class VmStats {
   readonly msrs = new Map<number, number>();
   /** Key: cr * 4 + access type (CR_ACCESS_TYPE). */
   readonly crs = new Map<number, number>();
-  readonly hypercalls = new Map<number, number>();
+  /** Hypercalls 0-63 (the hot case); other numbers in `hypercallOther`. */
+  private readonly hypercallCounts = new Float64Array(64);
+  private readonly hypercallOther = new Map<number, number>();
   /**
    * Guest instructions the hypervisor carried out instead of the processor (exits resolved by
    * advancing RIP). The processor does not retire an instruction that exits, so a VM run's
@@ -67,7 +69,16 @@ export class VmStats {
     bump(this.crs, cr * 4 + type);
   }
   hypercall(nr: number): void {
-    bump(this.hypercalls, nr >>> 0);
+    nr >>>= 0;
+    if (nr < 64) this.hypercallCounts[nr]!++;
+    else bump(this.hypercallOther, nr);
+  }
+
+  /** Hypercalls by number. */
+  get hypercalls(): Map<number, number> {
+    const m = nonZero(this.hypercallCounts);
+    for (const [k, n] of this.hypercallOther) m.set(k, n);
+    return m;
   }
 
   /** Everything as plain JSON: exits by reason name, each with its sub-keys where it has them. */
@@ -101,7 +112,10 @@ export class VmStats {
           return type === CR_ACCESS_TYPE.CLTS || type === CR_ACCESS_TYPE.LMSW ? CR_TYPE_NAMES[type]! : `cr${Math.floor(k / 4)} ${CR_TYPE_NAMES[type]}`;
         });
       case EXIT_REASON.VMCALL:
-        return this.hypercalls.size > 0 ? named(this.hypercalls, (k) => HC_NAMES[k] ?? `#${k}`) : undefined;
+        {
+          const calls = this.hypercalls;
+          return calls.size > 0 ? named(calls, (k) => HC_NAMES[k] ?? `#${k}`) : undefined;
+        }
       default:
         return undefined;
     }
