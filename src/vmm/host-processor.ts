@@ -1,13 +1,12 @@
-// Where the hypervisor gets its processor: the VT-x-capable processor of cpu/api.ts (phase 2 of the
-// processor, docs/hypervisor.md "For the processor"). Until cpu/api.ts exports it, hostProcessor()
-// returns null and the VM modes say so; the lookup by name keeps this file compiling meanwhile.
-import * as cpuApi from '../cpu/api.js';
+// Where the hypervisor gets its processor: the VT-x-capable processor of cpu/api.ts, whose
+// VmxProcessor has the shape of vmx-ops.ts VmxOps (cpu/ may not import vmm/; structural typing makes
+// it fit, and this assignment is where the compiler checks that it does).
+import { createVmxProcessor } from '../cpu/api.js';
 import type { HostProcessorFactory } from './run-vm.js';
 
-/** The factory's name in cpu/api.ts. */
-export const HOST_PROCESSOR_EXPORT = 'createVmxProcessor';
+const factory: HostProcessorFactory = createVmxProcessor;
 
+/** The factory run-vm.ts builds the host with (kept a function: tests and tools may swap in a fake). */
 export function hostProcessor(): HostProcessorFactory | null {
-  const f: unknown = (cpuApi as Record<string, unknown>)[HOST_PROCESSOR_EXPORT];
-  return typeof f === 'function' ? (f as HostProcessorFactory) : null;
+  return factory;
 }
