@@ -72,3 +72,29 @@ describe('guest page-table walk', () => {
     expect(walkGuest(ram, { ...view, pse: false }, 0x400000, false, false, false, w)).toBe(WalkStatus.PAGE_FAULT); // PTE 0 of "table" at GPA 0 is 0
   });
 });
+
+describe('accessed flags on the way to a fault (as cpu/mmu/walk.ts and QEMU set them)', () => {
+  it('a PDE that leads to a page table gets A even when the PTE then refuses the access', () => {
+    const { ram, view } = guest();
+    const w = new GuestWalk();
+    expect(walkGuest(ram, view, 0x7000, false, false, true, w)).toBe(WalkStatus.PAGE_FAULT); // PTE not present
+    expect(ram.read32(0x1000) & A).toBe(A);
+    expect(w.pde & A).toBe(A);
+    expect(w.pdeGpa).toBe(0x1000);
+    ram.write32(0x1000, ram.read32(0x1000) & ~A);
+    expect(walkGuest(ram, view, 0x6000, true, true, true, w)).toBe(WalkStatus.PAGE_FAULT); // refused by U/S
+    expect(ram.read32(0x1000) & A).toBe(A);
+    expect(ram.read32(0x2000 + 6 * 4) & (A | D)).toBe(0); // the refused leaf stays untouched
+  });
+
+  it('a refused 4 MiB page gets neither A nor D; an allowed one gets them on its PDE', () => {
+    const { ram, view } = guest();
+    const w = new GuestWalk();
+    expect(walkGuest(ram, view, 0x400000, true, true, true, w)).toBe(WalkStatus.PAGE_FAULT);
+    expect(ram.read32(0x1000 + 4) & (A | D)).toBe(0);
+    expect(walkGuest(ram, view, 0x400000, true, false, true, w)).toBe(WalkStatus.OK); // WP = 0
+    expect(ram.read32(0x1000 + 4) & (A | D)).toBe(A | D);
+    expect(w.leaf).toBe(w.pde);
+    expect(w.pde & (A | D)).toBe(A | D);
+  });
+});
