@@ -8,13 +8,15 @@ import { registerProcessorInternals } from './debug-access.js';
 import { installArchitecturalMsrs } from './msr.js';
 import { Core, type StopReason } from './run.js';
 import { refreshSegChecks, setCpl } from './segmentation.js';
-import { type CpuClock, Cpu, type InterruptController, Pending } from './state.js';
+import type { CpuCosts } from './cost-table.js';
+import { type CpuClock, Cpu, type InterruptController, Pending, modelledCycles, setCosts } from './state.js';
 import { HostVmxOps, type VmxProcessor } from './vmx/host-ops.js';
 import { installVmx } from './vmx/install.js';
 
 export type { StopReason } from './run.js';
 export type { CpuClock, InterruptController } from './state.js';
 export type { VmxProcessor } from './vmx/host-ops.js';
+export { type CpuCosts, DEFAULT_CPU_COSTS, cpuCostProblems } from './cost-table.js';
 
 /** What the processor is built on. */
 export interface ProcessorBoard {
@@ -22,6 +24,8 @@ export interface ProcessorBoard {
   readonly bus: IoBus;
   readonly clock: CpuClock;
   readonly interruptController: InterruptController;
+  /** The cost model's processor table (docs/cost-model.md); the default when absent. */
+  readonly costs?: CpuCosts;
 }
 
 /** A segment register with its hidden part; `attrs` in the VMX access-rights layout. */
@@ -65,6 +69,10 @@ export interface ProcessorCounters {
   readonly instructionsRetired: number;
   /** Decoded blocks built (decode-cache misses). */
   readonly blocksDecoded: number;
+  /** Modelled cycles (docs/cost-model.md): instructions, events and page-walk references. */
+  readonly modelCycles: number;
+  /** Page-walk memory references made on TLB misses. */
+  readonly walkRefs: number;
 }
 
 export interface Processor {
@@ -85,6 +93,7 @@ export interface Processor {
  *  is there for code that uses it (CPUID.1:ECX.VMX says so); VM exits go to HOST_RIP as on silicon. */
 export function createProcessor(board: ProcessorBoard): Processor {
   const cpu = new Cpu(board.memory, board.bus, board.clock, board.interruptController);
+  if (board.costs !== undefined) setCosts(cpu, board.costs);
   installArchitecturalMsrs(cpu);
   installVmx(cpu);
   const core = new Core(cpu);
@@ -100,6 +109,12 @@ export function createProcessor(board: ProcessorBoard): Processor {
       },
       get blocksDecoded() {
         return core.cache.built;
+      },
+      get modelCycles() {
+        return modelledCycles(cpu);
+      },
+      get walkRefs() {
+        return cpu.walkRefs;
       },
     },
     breakpoints: core.breakpoints,
@@ -147,6 +162,8 @@ function applyState(cpu: Cpu, s: CpuStartState): void {
   cpu.shutdownReason = '';
   cpu.pending = Pending.CHECK_IRQ;
   cpu.icount = 0;
+  cpu.modelCycles = 0;
+  cpu.walkRefs = 0;
   cpu.tlb.flushAll();
 }
 
@@ -157,6 +174,7 @@ function applyState(cpu: Cpu, s: CpuStartState): void {
  */
 export function createVmxProcessor(board: ProcessorBoard, start: CpuStartState): VmxProcessor {
   const cpu = new Cpu(board.memory, board.bus, board.clock, board.interruptController);
+  if (board.costs !== undefined) setCosts(cpu, board.costs);
   installArchitecturalMsrs(cpu);
   const ctl = installVmx(cpu);
   const core = new Core(cpu);

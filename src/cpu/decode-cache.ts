@@ -10,6 +10,13 @@ import { PAGE_SHIFT, PAGE_SIZE, type PhysicalMemory } from '../machine/memory.js
 import { OP_TOO_LONG, OP_UD, ROW_FLAGS, RowFlag, opOf } from './dispatch.js';
 
 import { Insn } from './insn.js';
+import { type CpuCosts, insnCost } from './cost-table.js';
+
+/** Where blocks get their modelled cycles from (the processor's cost table: state.ts Cpu). */
+export interface CostSource {
+  readonly costs: CpuCosts;
+  readonly rowCost: Float64Array;
+}
 
 /** Longest block built (keeps one block's cost bounded for the decoder). */
 const MAX_BLOCK = 256;
@@ -58,13 +65,28 @@ export function fillInsn(insn: Insn, d: DecodedInsn, nextEip: number): void {
 }
 
 /** Decodes one instruction from `bytes` (used for instructions that straddle pages). */
-export function decodeOne(bytes: Uint8Array, len: number, eip: number, out: Insn): boolean {
+export function decodeOne(bytes: Uint8Array, len: number, eip: number, out: Insn, costs: CostSource): boolean {
   decode(bytes, 0, len, scratch);
   if (scratch.status === DecodeStatus.Truncated) return false;
   fillInsn(out, scratch, eip + scratch.len);
+  out.cost = out.costToEnd = insnCost(costs.rowCost, costs.costs, out.entry, out.mod, out.prefixes);
   // A scratch record is reused for other instructions: it must never become a trace head.
   out.hits = -0x40000000;
   return true;
+}
+
+/** Each instruction's cycles and the suffix sums along the block (decode time, not run time). */
+function setBlockCosts(first: Insn, src: CostSource): void {
+  const { rowCost, costs } = src;
+  let total = 0;
+  for (let i: Insn | null = first; i !== null; i = i.next) {
+    i.cost = insnCost(rowCost, costs, i.entry, i.mod, i.prefixes);
+    total += i.cost;
+  }
+  for (let i: Insn | null = first; i !== null; i = i.next) {
+    i.costToEnd = total;
+    total -= i.cost;
+  }
 }
 
 export class DecodeCache {
@@ -73,8 +95,11 @@ export class DecodeCache {
   /** Blocks built (a counter for --stats and the benchmarks). */
   built = 0;
 
-  constructor(mem: PhysicalMemory) {
+  private readonly costs: CostSource;
+
+  constructor(mem: PhysicalMemory, costs: CostSource) {
     this.mem = mem;
+    this.costs = costs;
     this.pages = new Array<CodePage | undefined>(mem.size >>> PAGE_SHIFT);
   }
 
@@ -114,6 +139,7 @@ export class DecodeCache {
       if (flags & RowFlag.ENDS_BLOCK) break;
     }
     if (first === null) return null;
+    setBlockCosts(first, this.costs);
     first.alone = (ROW_FLAGS[first.entry]! & RowFlag.ALONE) !== 0 && first.status <= DecodeStatus.Unsupported;
     let page = this.pages[frame];
     if (page === undefined) {

@@ -23,6 +23,7 @@ const frame = new Int32Array(6);
  */
 export function deliverOnce(cpu: Cpu, vector: number, kind: EventKind, errorCode: number, hasErrorCode: boolean): void {
   if (cpu.nonRoot) cpu.vmx.onEvent(cpu, vector, kind, errorCode, hasErrorCode);
+  cpu.modelCycles += cpu.costs.eventDelivery;
   const ext = kind === EventKind.SoftwareInt || kind === EventKind.SoftwareException ? 0 : 1;
   cpu.errExt = ext;
   const idtErr = (vector << 3) | 2 | ext;

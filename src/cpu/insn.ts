@@ -3,6 +3,8 @@
 // invalidated, so executing an instruction allocates nothing.
 import { DecodedInsn } from '../x86/decoded.js';
 
+const NO_PREFIX = new Float64Array(1);
+
 export class Insn extends DecodedInsn {
   /** Index of the handler in the dense dispatch array (dispatch.ts). */
   op = 0;
@@ -11,6 +13,10 @@ export class Insn extends DecodedInsn {
   eaIndex = 8;
   /** The next instruction of the same block when this one falls through, else null. */
   next: Insn | null = null;
+  /** Modelled cycles of this instruction (cost-table.ts) and of it plus the rest of its block: the
+   *  interpreter charges a whole block at its head and refunds what did not retire. */
+  cost = 0;
+  costToEnd = 0;
   /** EIP of the following instruction (the block is valid for one starting EIP only). */
   nextEip = 0;
   /** First instruction of a block: it must run alone (dispatch.ts RowFlag.ALONE), so no chain may
@@ -31,6 +37,9 @@ export class Insn extends DecodedInsn {
   trace: ((cpu: import('./state.js').Cpu, budget: number) => number) | null = null;
   traceGen = -1;
   traceLen = 0;
+  /** Modelled cycles of the trace's first k instructions (index k, 0..traceLen) and of one pass. */
+  tracePrefix: Float64Array = NO_PREFIX;
+  traceCost = 0;
 }
 
 /** A handler: the semantics of one opcode-table row (or one operand-size / register-vs-memory form

@@ -36,6 +36,10 @@ return function runBlock(cpu, insn, limit) {
         if (insn.traceGen === cpu.codeGen) {
           if (limit - n >= insn.traceLen) {
             const r = t(cpu, limit - n);
+            // Modelled cycles of what the trace retired: whole passes plus a prefix of one.
+            const done = r < 0 ? -1 - r : r;
+            const len = insn.traceLen;
+            cpu.modelCycles += Math.floor(done / len) * insn.traceCost + insn.tracePrefix[done % len];
             if (r < 0) return r - n;
             n += r;
             if (n >= limit || cpu.pending !== 0) return n;
@@ -61,6 +65,8 @@ return function runBlock(cpu, insn, limit) {
         compileTrace(insn, cpu.codeGen, cpu.csLimit === -1);
         continue;
       }
+      // The whole block's modelled cycles up front; what does not retire is refunded.
+      cpu.modelCycles += insn.costToEnd;
       for (;;) {
         cpu.eip = insn.nextEip;
         HS[insn.op](cpu, insn);
@@ -68,7 +74,10 @@ return function runBlock(cpu, insn, limit) {
         const nx = insn.next;
         if (nx === null) break;
         insn = nx;
-        if (n >= limit || cpu.pending !== 0) return n;
+        if (n >= limit || cpu.pending !== 0) {
+          cpu.modelCycles -= insn.costToEnd;
+          return n;
+        }
       }
       if (n >= limit || cpu.pending !== 0) return n;
       const eip = cpu.eip;
@@ -84,6 +93,9 @@ return function runBlock(cpu, insn, limit) {
       }
     }
   } catch (e) {
+    // Only a handler of the interpreter loop throws here (traces catch their own): that
+    // instruction and the rest of its block did not retire.
+    cpu.modelCycles -= insn.costToEnd;
     cpu.thrown = e;
     cpu.faultInsn = insn;
     return -1 - n;

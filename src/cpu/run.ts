@@ -60,7 +60,7 @@ export class Core {
 
   constructor(cpu: Cpu) {
     this.cpu = cpu;
-    this.cache = new DecodeCache(cpu.mem);
+    this.cache = new DecodeCache(cpu.mem, cpu);
     runBlock ??= makeBlockRunner(HANDLERS);
     cpu.blockLookup = (c, from) => this.quickLookup(c, from);
     cpu.mem.onCodeWrite = (frame) => {
@@ -263,7 +263,7 @@ export class Core {
   }
 
   private tryDecode(buf: Uint8Array, len: number, eip: number): boolean {
-    if (!decodeOne(buf, len, eip, this.straddle)) return false;
+    if (!decodeOne(buf, len, eip, this.straddle, this.cpu)) return false;
     this.straddle.next = null;
     return true;
   }

@@ -4,6 +4,7 @@
 import type { PhysicalMemory } from '../machine/memory.js';
 import type { IoBus } from '../machine/io-bus.js';
 import { CR0 } from './control-regs.js';
+import { type CpuCosts, DEFAULT_CPU_COSTS, rowCosts } from './cost-table.js';
 import { FIXED1 } from './eflags.js';
 import type { SecondStage } from './mmu/phys.js';
 import { Tlb, TlbMask } from './mmu/tlb.js';
@@ -47,6 +48,9 @@ export const Pending = {
   /** A VM exit is recorded and must be completed before anything else (hooks.ts). */
   VM_EXIT: 1 << 5,
 } as const;
+
+/** Per-row cycles of the default table (shared by every processor that keeps it). */
+const DEFAULT_ROW_COST = rowCosts(DEFAULT_CPU_COSTS);
 
 export class Cpu {
   // ---- general registers and instruction pointer
@@ -145,6 +149,14 @@ export class Cpu {
   icount = 0;
   /** Virtual cycles not accounted for by instructions (modelled costs, HLT sleeps). */
   cycleBias = 0;
+  /** Modelled cycles (cost model, docs/cost-model.md) of the instructions retired and the events
+   *  delivered; page-walk references are counted apart in `walkRefs`. Never feeds virtual time. */
+  modelCycles = 0;
+  /** Memory references made by page walks on TLB misses (guest tables and, under EPT, EPT tables). */
+  walkRefs = 0;
+  /** The cost table in force and its per-row cycles (decode-cache.ts bakes them into blocks). */
+  costs: CpuCosts = DEFAULT_CPU_COSTS;
+  rowCost: Float64Array = DEFAULT_ROW_COST;
   /** Set by a triple fault: the processor stops (shutdown state). */
   shutdown = false;
   /** The vector being delivered (-1 when none): a fault during delivery is a double fault or is
@@ -194,4 +206,16 @@ export class Cpu {
       this.tlbData = data;
     };
   }
+}
+
+/** The processor's modelled cycles: instructions and events, plus its page-walk references. */
+export function modelledCycles(cpu: Cpu): number {
+  return cpu.modelCycles + cpu.walkRefs * cpu.costs.walkRef;
+}
+
+/** Puts a cost table in force. Blocks decoded under another table are dropped by the caller
+ *  (a new processor has none). */
+export function setCosts(cpu: Cpu, costs: CpuCosts): void {
+  cpu.costs = costs;
+  cpu.rowCost = rowCosts(costs);
 }

@@ -152,5 +152,9 @@ export function compileTrace(head: Insn, gen: number, flatCs: boolean): void {
   );
   head.traceGen = gen;
   head.traceLen = len;
+  const prefix = new Float64Array(len + 1);
+  insnList.forEach((insn, k) => (prefix[k + 1] = prefix[k]! + insn.cost));
+  head.tracePrefix = prefix;
+  head.traceCost = prefix[len]!;
   traceStats.compiled++;
 }

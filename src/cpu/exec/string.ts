@@ -93,9 +93,15 @@ function stringOp(cpu: Cpu, insn: Insn, kind: number, size: number): void {
   }
   const cond = kind === K_CMPS || kind === K_SCAS;
   const repe = (insn.prefixes & Prefix.REP) !== 0;
+  // Modelled cycles: the instruction's own cost covers its first element; each further one costs
+  // an element (and a port access for INS/OUTS), charged as it is done.
+  const more = kind >= K_INS ? cpu.costs.stringIteration + cpu.costs.portIo : cpu.costs.stringIteration;
+  let first = true;
   for (;;) {
     const c = a32 ? cpu.regs[1]! : cpu.regs[1]! & 0xffff;
     if (c === 0) return;
+    if (first) first = false;
+    else cpu.modelCycles += more;
     once(cpu, insn, kind, size, a32);
     cpu.regs[1] = a32 ? (c - 1) | 0 : (cpu.regs[1]! & ~0xffff) | ((c - 1) & 0xffff);
     if (cond && (getZF(cpu) !== 0) !== repe) return;

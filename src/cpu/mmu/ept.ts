@@ -41,6 +41,8 @@ export class EptWalkResult {
   qualification = 0;
   /** Level of the entry that ended the walk: 4 PML4E, 3 PDPTE, 2 PDE, 1 PTE. */
   level = 0;
+  /** EPT entries the walk read or updated (A/D): its memory references, for the cost model. */
+  refs = 0;
 }
 
 /**
@@ -115,7 +117,9 @@ export function eptTranslate(
   let addr = (eptpLo & EPTP.FRAME_MASK) >>> 0;
   let level = 4;
   let lo = 0;
+  out.refs = 0;
   for (;;) {
+    out.refs++;
     lo = mem.read32(addr);
     const hi = mem.read32(addr + 4);
     entryAddr[level] = addr;
@@ -129,8 +133,8 @@ export function eptTranslate(
   if ((perms & need) === 0) return fail(out, EptStatus.VIOLATION, level, perms, access, ad, linearValid);
 
   if (ad) {
-    for (let l = 4; l > level; l--) setBits(mem, entryAddr[l]!, EPTE.ACCESSED);
-    setBits(mem, addr, EPTE.ACCESSED | (need === EPTE.W ? EPTE.DIRTY : 0));
+    for (let l = 4; l > level; l--) out.refs += setBits(mem, entryAddr[l]!, EPTE.ACCESSED);
+    out.refs += setBits(mem, addr, EPTE.ACCESSED | (need === EPTE.W ? EPTE.DIRTY : 0));
   }
   const pageShift = level === 2 ? 21 : 12;
   const frame = level === 2 ? lo & EPTE.FRAME_2M_MASK : lo & EPTE.FRAME_MASK;
@@ -169,7 +173,10 @@ function fail(out: EptWalkResult, status: EptStatus, level: number, perms: numbe
   return status;
 }
 
-function setBits(mem: PhysicalMemory, addr: number, bits: number): void {
+/** Sets flags in an entry the walk already read; returns the references added (1 if it wrote). */
+function setBits(mem: PhysicalMemory, addr: number, bits: number): number {
   const lo = mem.read32(addr);
-  if ((lo & bits) !== bits) mem.write32(addr, lo | bits);
+  if ((lo & bits) === bits) return 0;
+  mem.write32(addr, lo | bits);
+  return 1;
 }

@@ -31,12 +31,16 @@ export function guestToHost(cpu: Cpu, gpa: number, access: PhysAccess, linear: n
   return s === null ? gpa : s.translate(cpu, gpa, access, linear, linearValid);
 }
 
-/** Reads a host-physical dword (paging structures, descriptor tables go through the TLB instead). */
+/** Reads a host-physical dword of a paging structure (descriptor tables go through the TLB instead);
+ *  each call is one page-walk memory reference for the cost model (Cpu.walkRefs). */
 export function hostRead32(cpu: Cpu, hpa: number): number {
+  cpu.walkRefs++;
   return cpu.mem.read32(hpa);
 }
 
-/** Writes a host-physical dword through PhysicalMemory so decode-cache invalidation sees it. */
+/** Writes a host-physical dword (an accessed/dirty update) through PhysicalMemory so decode-cache
+ *  invalidation sees it; one page-walk memory reference. */
 export function hostWrite32(cpu: Cpu, hpa: number, value: number): void {
+  cpu.walkRefs++;
   cpu.mem.write32(hpa, value);
 }

@@ -248,6 +248,7 @@ export class VmxController implements VmxHooks, EptExitSink, MsrAccess {
       cpu.eip = (pending.nextEip - pending.len) | 0;
       cpu.icount -= 1;
       cpu.clock.now -= 1;
+      cpu.modelCycles -= pending.cost;
       insn = pending;
     }
     vmExitComplete(this, cpu, insn);

@@ -29,6 +29,7 @@ export class EptStage implements SecondStage {
   translate(cpu: Cpu, gpa: number, access: PhysAccess, linear: number, linearValid: boolean): number {
     const r = this.walk;
     const status = eptTranslate(cpu.mem, this.eptp, gpa, access, linearValid, r, this.caps);
+    cpu.walkRefs += r.refs;
     if (status === EptStatus.OK) {
       this.restricted = r.perms !== EPTE.RWX;
       return r.hpa;

@@ -7,7 +7,7 @@ import { HostBugError } from '../../common/assert.js';
 import { cpuidLeaf } from '../cpuid.js';
 import { FEATURE_CONTROL_VALUE, readTsc } from '../msr.js';
 import type { Core, StopReason } from '../run.js';
-import type { Cpu } from '../state.js';
+import { type Cpu, modelledCycles } from '../state.js';
 import { type Msr64Like, type VmxInstructions, VmxStatus } from './api.js';
 import type { VmxController } from './controller.js';
 import { VMCS } from './fields.js';
@@ -32,6 +32,10 @@ export interface VmxProcessor extends VmxInstructions {
   hltUntil(cycle: number): void;
   continueGuest(): number;
   readonly instructionsRetired: number;
+  /** Modelled cycles of the guest's instructions, events and page walks (docs/cost-model.md). */
+  readonly modelCycles: number;
+  /** Page-walk memory references on TLB misses (guest tables and EPT tables). */
+  readonly walkRefs: number;
   pauseAt: number;
   readonly pauseReason: StopReason | null;
 }
@@ -254,5 +258,13 @@ export class HostVmxOps implements VmxProcessor {
 
   get instructionsRetired(): number {
     return this.cpu.icount;
+  }
+
+  get modelCycles(): number {
+    return modelledCycles(this.cpu);
+  }
+
+  get walkRefs(): number {
+    return this.cpu.walkRefs;
   }
 }
