@@ -226,6 +226,8 @@ export class ShadowPagingMode implements PagingMode {
     const first = vcpu.eventInfo;
     if (first !== 0) {
       vcpu.eventInfo = 0;
+      // The second #PF loads CR2 even when it turns into #DF or a shutdown (SDM Vol. 3 §6.15).
+      vcpu.ops.cr2 = linear >>> 0;
       const type = (first & INTR_INFO.TYPE_MASK) >>> INTR_INFO.TYPE_SHIFT;
       const vector = first & INTR_INFO.VECTOR_MASK;
       if (type === INTR_TYPE.HARD_EXCEPTION && vector === Vector.DF) {
