@@ -10,6 +10,10 @@ import { type GuestPagingView, type GuestPhysAccess, GuestWalk, WalkStatus, walk
 
 /** Guest-physical RAM of one VM. Callers check `contains` before the unchecked read/write calls. */
 export class GuestRam implements GuestPhysAccess {
+  /** Software accesses the hypervisor made through read8/32 and write8/32 (page-walk entries, PTE
+   *  updates, buffer bytes): the cost model charges them (cost-model.ts). */
+  accesses = 0;
+
   constructor(
     readonly mem: PhysicalMemory,
     /** Host-physical address of guest-physical 0. */
@@ -28,15 +32,19 @@ export class GuestRam implements GuestPhysAccess {
   }
 
   read8(gpa: number): number {
+    this.accesses++;
     return this.mem.read8(this.base + (gpa >>> 0));
   }
   read32(gpa: number): number {
+    this.accesses++;
     return this.mem.read32(this.base + (gpa >>> 0));
   }
   write8(gpa: number, value: number): void {
+    this.accesses++;
     this.mem.write8(this.base + (gpa >>> 0), value);
   }
   write32(gpa: number, value: number): void {
+    this.accesses++;
     this.mem.write32(this.base + (gpa >>> 0), value);
   }
 

@@ -6,6 +6,7 @@ import { loadMultiboot } from '../boot/multiboot.js';
 import { physWriterFor } from '../boot/phys-writer.js';
 import { type Processor, type StopReason, createProcessor } from '../cpu/api.js';
 import { Board, MEM_MIB_DEFAULT } from '../machine/board.js';
+import { type CostModel, type CycleBreakdown, DEFAULT_COST_MODEL, nativeCycles } from './cost-model.js';
 import { tuneHostForGuests } from './host-tuning.js';
 
 export interface NativeRunOptions {
@@ -18,6 +19,8 @@ export interface NativeRunOptions {
   readonly cmdline?: string;
   /** Receives console (COM1) output in chunks, as it is produced. */
   readonly onConsole?: (bytes: Uint8Array) => void;
+  /** The cost model (docs/cost-model.md); the default when absent. */
+  readonly costs?: CostModel;
 }
 
 /** How a run ended. */
@@ -35,6 +38,9 @@ export interface NativeRunResult {
   readonly wallMs: number;
   /** Virtual cycles elapsed (instructions plus time slept in HLT). */
   readonly cycles: number;
+  /** Modelled cycles of the work done (cost model, docs/cost-model.md): deterministic. Absent
+   *  when a runner other than prepareNative produced the result (the tracing debugger). */
+  readonly cost?: CycleBreakdown;
 }
 
 /** Instructions per run slice: console output is flushed between slices. */
@@ -71,7 +77,8 @@ export function prepareNative(image: Uint8Array, opts: NativeRunOptions): Native
     },
   });
   const loaded = loadMultiboot(image, physWriterFor(board.memory), { name: opts.name, cmdline: opts.cmdline ?? '' });
-  const proc = createProcessor(board);
+  const model = opts.costs ?? DEFAULT_COST_MODEL;
+  const proc = createProcessor({ memory: board.memory, bus: board.bus, clock: board.clock, interruptController: board.interruptController, costs: model.cpu });
   processor = proc;
   proc.setState(loaded.state);
 
@@ -108,6 +115,7 @@ export function prepareNative(image: Uint8Array, opts: NativeRunOptions): Native
       instructions: proc.counters.instructionsRetired,
       wallMs: performance.now() - t0,
       cycles: board.clock.now,
+      cost: nativeCycles(proc.counters, model),
     };
   };
   return { board, processor: proc, run, flushConsole: flush };

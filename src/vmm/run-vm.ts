@@ -1,7 +1,8 @@
 // Runs a Multiboot image in a VM under the hypervisor (`vmm run --mode ept`): builds the host
 // machine (host-physical memory, a processor in VMX root operation), one VM with the image loaded
 // in its RAM, and runs its vCPU's exit loop. Same result shape as run-native.ts, plus VM-exit stats.
-import type { CpuStartState, StopReason } from '../cpu/api.js';
+import type { CpuCosts, CpuStartState, StopReason } from '../cpu/api.js';
+import { type CostModel, type CycleBreakdown, DEFAULT_COST_MODEL, vmCycles } from './cost-model.js';
 import { Clock } from '../machine/clock.js';
 import { IoBus } from '../machine/io-bus.js';
 import { PhysicalMemory } from '../machine/memory.js';
@@ -35,6 +36,9 @@ export interface VmRunResult {
   readonly wallMs: number;
   /** Virtual cycles of the VM's clock (instructions plus time slept in HLT). */
   readonly cycles: number;
+  /** Modelled cycles (cost model, docs/cost-model.md): the guest on the processor, the VM
+   *  transitions and the hypervisor's work. Deterministic. */
+  readonly cost: CycleBreakdown;
   readonly stats: VmStats;
 }
 
@@ -44,6 +48,8 @@ export interface HostBoard {
   readonly bus: IoBus;
   readonly clock: Clock;
   readonly interruptController: { hasInterrupt(): boolean; acknowledge(): number };
+  /** The cost model's processor table (cpu/api.ts ProcessorBoard.costs). */
+  readonly costs?: CpuCosts;
 }
 
 /**
@@ -68,11 +74,13 @@ export interface VmMachine {
 /** Builds the host and the VM and loads the image (ImageError on a bad one). */
 export function prepareVm(image: Uint8Array, opts: VmRunOptions, makeProcessor: HostProcessorFactory): VmMachine {
   const memMiB = opts.memMiB ?? MEM_MIB_DEFAULT;
+  const model = opts.costs ?? DEFAULT_COST_MODEL;
   const board: HostBoard = {
     memory: new PhysicalMemory(hostMemoryBytes(memMiB * 1024 * 1024, opts.mode === 'shadow' ? shadowFrames(opts.shadowLimits ?? DEFAULT_SHADOW_LIMITS) * PAGE_SIZE : 0)),
     bus: new IoBus(),
     clock: new Clock(),
     interruptController: NO_INTERRUPTS,
+    costs: model.cpu,
   };
   const frames = new FrameAllocator(board.memory.size / 4096, 1);
   const layout = buildHostState(board.memory, frames);
@@ -113,7 +121,7 @@ export function prepareVm(image: Uint8Array, opts: VmRunOptions, makeProcessor: 
       if (status === RunStatus.STOPPED) outcome = fromStop(vm.stop!);
       else outcome = fromPause(ops.pauseReason, ops.instructionsRetired, max);
     }
-    return { outcome, instructions: ops.instructionsRetired, wallMs: performance.now() - t0, cycles: vm.clock.now, stats: vm.stats };
+    return { outcome, instructions: ops.instructionsRetired, wallMs: performance.now() - t0, cycles: vm.clock.now, stats: vm.stats, cost: vmRunCycles(ops, vm, model) };
   };
   return { vm, ops, run, flushConsole: flush };
 }
@@ -145,4 +153,14 @@ export function runVm(image: Uint8Array, opts: VmRunOptions, makeProcessor: Host
 /** `--stats` lines: VM exits by reason with their sub-keys, hypercalls by name. */
 export function formatVmStats(stats: VmStats): string[] {
   return stats.format();
+}
+
+/** The modelled cycles of a VM run so far (NaN parts when the processor does not count them). */
+export function vmRunCycles(ops: VmxOps, vm: Vm, model: CostModel): CycleBreakdown {
+  const counts = ops.vmxCounts ?? { vmread: NaN, vmwrite: NaN, invalidate: NaN };
+  return vmCycles(
+    { modelCycles: ops.modelCycles ?? NaN, walkRefs: ops.walkRefs ?? NaN },
+    { stats: vm.stats, guestMemoryAccesses: vm.ram.accesses, vmxCounts: counts },
+    model,
+  );
 }

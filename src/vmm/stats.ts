@@ -31,6 +31,8 @@ export class VmStats {
    * instruction count is the processor's plus these to compare with a native run.
    */
   emulated = 0;
+  /** Port accesses the VM's device models served (an IN/OUT, each INS/OUTS element): cost model. */
+  deviceAccesses = 0;
   /** Events injected at VM entry: external interrupts and exceptions. */
   interruptsInjected = 0;
   exceptionsInjected = 0;

@@ -89,6 +89,14 @@ export interface VmxOps {
   pauseAt: number;
   /** Why the last entry call returned PAUSED (null otherwise). */
   readonly pauseReason: StopReason | null;
+
+  // ---- cost model (docs/cost-model.md); a test double may leave them out
+  /** The processor's modelled cycles (the guest's instructions, events and page walks). */
+  readonly modelCycles?: number;
+  /** Page-walk memory references the processor made on TLB misses. */
+  readonly walkRefs?: number;
+  /** VMREAD, VMWRITE and INVEPT/INVVPID executed so far. */
+  readonly vmxCounts?: { readonly vmread: number; readonly vmwrite: number; readonly invalidate: number };
 }
 
 /** Words for a failed VMX instruction's status. */

@@ -36,8 +36,17 @@ export interface VmxProcessor extends VmxInstructions {
   readonly modelCycles: number;
   /** Page-walk memory references on TLB misses (guest tables and EPT tables). */
   readonly walkRefs: number;
+  /** VMX instructions the host executed (the cost model charges the hypervisor for them). */
+  readonly vmxCounts: VmxInstructionCounts;
   pauseAt: number;
   readonly pauseReason: StopReason | null;
+}
+
+/** VMREAD, VMWRITE and INVEPT/INVVPID executed by the host since the processor was made. */
+export interface VmxInstructionCounts {
+  vmread: number;
+  vmwrite: number;
+  invalidate: number;
 }
 
 /** The processor as the host's VMX instructions see it: operands are plain values. */
@@ -110,6 +119,7 @@ export class HostVmxOps implements VmxProcessor {
   lastStatus: number = VmxStatus.SUCCEED;
   pauseAt = Infinity;
   pauseReason: StopReason | null = null;
+  readonly vmxCounts: VmxInstructionCounts = { vmread: 0, vmwrite: 0, invalidate: 0 };
   readonly gprs: Int32Array;
   private readonly op: HostOperands;
   private readonly msrOut = { lo: 0, hi: 0 };
@@ -160,6 +170,7 @@ export class HostVmxOps implements VmxProcessor {
     return this.op.mem[0]! >>> 0;
   }
   vmread(encoding: number): number {
+    this.vmxCounts.vmread++;
     // The exit loop's hot path: in VMX root at CPL 0 with a current VMCS and a supported field,
     // VMREAD is VMsucceed with the field's value (instructions.ts vmread, short of its flag work).
     const vmx = this.ctl.vmx;
@@ -172,6 +183,7 @@ export class HostVmxOps implements VmxProcessor {
     return this.lastStatus === VmxStatus.SUCCEED ? this.op.rm >>> 0 : 0;
   }
   vmwrite(encoding: number, value: number): number {
+    this.vmxCounts.vmwrite++;
     const vmx = this.ctl.vmx;
     if (this.rootReady(vmx) && vmcsFieldSupported(encoding) && !vmcsFieldReadOnly(encoding)) {
       vmx.vmcs.write(encoding, value);
@@ -186,9 +198,11 @@ export class HostVmxOps implements VmxProcessor {
     return vmx.on && !vmx.nonRoot && vmx.vmcs.base !== INVALID_VMCS_POINTER && (this.ctl.hostPending || (this.cpu.cpl === 0 && (this.cpu.cr0 & CR0_PE) !== 0));
   }
   invept(type: number, eptp: number): number {
+    this.vmxCounts.invalidate++;
     return this.status('INVEPT', invept(this.op.operand(eptp), type));
   }
   invvpid(type: number, vpid: number, linear: number): number {
+    this.vmxCounts.invalidate++;
     return this.status('INVVPID', invvpid(this.op.operand(vpid, 0, linear), type));
   }
 

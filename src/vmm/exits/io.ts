@@ -22,6 +22,7 @@ export function handleIo(vcpu: Vcpu): Outcome {
   const isIn = (q & IO_QUAL.IN) !== 0;
   vcpu.vm.stats.io(port, isIn);
   if (q & IO_QUAL.STRING) return stringIo(vcpu, port, size, isIn, (q & IO_QUAL.REP) !== 0);
+  vcpu.vm.stats.deviceAccesses++;
   const r = vcpu.regs;
   const mask = SIZE_MASK[size];
   if (isIn) {
@@ -61,6 +62,7 @@ function stringIo(vcpu: Vcpu, port: number, size: 1 | 2 | 4, isIn: boolean, rep:
     // element (expand-down data segments are not modelled here).
     if (ar & SEG_AR.UNUSABLE || (limit !== 0xffffffff && off + size - 1 > limit)) return injectException(segFault, 0);
     const addr = (base + off) >>> 0;
+    vm.stats.deviceAccesses++;
     let s: AccessStatus;
     if (isIn) {
       s = lin.check(addr, size, true, user);
