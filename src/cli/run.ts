@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ImageError } from '../boot/image-error.js';
 import { MEM_MIB_DEFAULT, MEM_MIB_MAX, MEM_MIB_MIN } from '../machine/board.js';
+import { CostFileError, type CostModel, DEFAULT_COST_MODEL, formatCycles, loadCostModel } from '../vmm/cost-model.js';
 import { type NativeRunOptions, type NativeRunResult, runNative } from '../vmm/run-native.js';
 import { runNativeTraced } from '../debugger/trace/run-traced.js';
 import { runUnderGdb } from './debug.js';
@@ -29,6 +30,8 @@ interface RunOptions {
   /** VM modes: advertise the para-virtual interface. */
   pv?: boolean;
   statsJson?: string;
+  /** A cost-model file (docs/cost-model.md). */
+  cost?: string;
 }
 
 function positiveInt(what: string, min: number, max: number) {
@@ -59,6 +62,7 @@ export function registerRun(program: Command): void {
     .option('--trace <file>', 'write a timeline of the run (Chrome trace-event JSON, opens in Perfetto)')
     .option('--pv', 'VM modes: advertise the para-virtual interface (CPUID 0x40000000, hypercalls)')
     .option('--stats-json <file>', 'write instructions, wall time and VM exits by reason as JSON')
+    .option('--cost <file>', 'cost-model parameters (JSON; docs/cost-model.md) for the modelled cycles of --stats')
     .action(async (image: string, opts: RunOptions) => {
       process.exitCode = await runCommand(image, opts);
     });
@@ -72,12 +76,24 @@ function runCommand(image: string, opts: RunOptions): number | Promise<number> {
     say(`cannot read ${image}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     return ExitCode.BadInput;
   }
+  let costs: CostModel = DEFAULT_COST_MODEL;
+  if (opts.cost !== undefined) {
+    try {
+      costs = loadCostModel(opts.cost);
+    } catch (e) {
+      if (e instanceof CostFileError) {
+        say(e.message);
+        return ExitCode.BadInput;
+      }
+      throw e;
+    }
+  }
   if (opts.gdb !== undefined) {
     return runUnderGdb(image, bytes, { port: opts.gdb, mode: opts.mode, pv: opts.pv ?? false, mem: opts.mem, ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}) });
   }
   if (opts.mode !== 'native') {
     try {
-      return runVmCommand(image, bytes, { ...opts, mode: opts.mode }, say);
+      return runVmCommand(image, bytes, { ...opts, mode: opts.mode, costs }, say);
     } catch (e) {
       if (e instanceof ImageError) {
         say(e.message);
@@ -99,6 +115,7 @@ function runCommand(image: string, opts: RunOptions): number | Promise<number> {
       ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}),
       ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}),
       onConsole: (b) => process.stdout.write(b),
+      costs,
     });
   } catch (e) {
     if (e instanceof ImageError) {
@@ -111,9 +128,10 @@ function runCommand(image: string, opts: RunOptions): number | Promise<number> {
     const secs = result.wallMs / 1000;
     const mips = secs > 0 ? result.instructions / secs / 1e6 : 0;
     say(`stats: ${result.instructions} instructions retired, ${result.wallMs.toFixed(1)} ms wall, ${mips.toFixed(1)} MIPS`);
+    if (result.cost) say(`stats: ${formatCycles(result.cost, costs)}`);
   }
   if (opts.statsJson !== undefined) {
-    writeStatsJson(opts.statsJson, { mode: 'native', pv: false, instructions: result.instructions, wallMs: Number(result.wallMs.toFixed(3)), cycles: result.cycles });
+    writeStatsJson(opts.statsJson, { mode: 'native', pv: false, instructions: result.instructions, wallMs: Number(result.wallMs.toFixed(3)), cycles: result.cycles, ...(result.cost ? { modelledCycles: result.cost } : {}) });
   }
   const o = result.outcome;
   switch (o.kind) {

@@ -6,6 +6,7 @@ import { type TracedRunResult, runVmTraced } from '../debugger/trace/run-traced.
 import { hostProcessor } from '../vmm/host-processor.js';
 import { type VmRunResult, formatVmStats, runVm } from '../vmm/run-vm.js';
 import type { StatsJson, VmStats } from '../vmm/stats.js';
+import { type CostModel, type CycleBreakdown, DEFAULT_COST_MODEL, formatCycles } from '../vmm/cost-model.js';
 import { ExitCode } from './exit-codes.js';
 
 /** The modes that run the guest in a VM. */
@@ -20,6 +21,8 @@ export interface VmRunCommandOptions {
   readonly pv?: boolean;
   readonly stats?: boolean;
   readonly statsJson?: string;
+  /** The cost model for the modelled cycles (the default when absent). */
+  readonly costs?: CostModel;
   /** Write a Chrome trace-event timeline here (src/debugger/trace/). */
   readonly trace?: string;
 }
@@ -32,6 +35,8 @@ export interface RunStatsJson {
   readonly wallMs: number;
   readonly cycles: number;
   readonly vmExits?: StatsJson;
+  /** Modelled cycles by part (cost model, docs/cost-model.md). */
+  readonly modelledCycles?: CycleBreakdown;
 }
 
 export function writeStatsJson(file: string, s: RunStatsJson): void {
@@ -53,14 +58,17 @@ export function runVmCommand(name: string, bytes: Uint8Array, opts: VmRunCommand
     ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}),
     ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}),
     onConsole: (b: Uint8Array) => process.stdout.write(b),
+    costs: opts.costs ?? DEFAULT_COST_MODEL,
   };
   // With --trace the debugger's VM target runs the guest (it records every exit on the timeline).
   const r: VmRunResult | TracedRunResult = opts.trace !== undefined ? runVmTraced(bytes, runOpts, factory, opts.trace) : runVm(bytes, runOpts, factory);
   const stats: VmStats | null = 'stats' in r ? (r as VmRunResult).stats : null;
+  const cost: CycleBreakdown | null = 'cost' in r ? (r as VmRunResult).cost : null;
   if (opts.stats) {
     const secs = r.wallMs / 1000;
     const mips = secs > 0 ? r.instructions / secs / 1e6 : 0;
     say(`stats: ${r.instructions} instructions retired, ${r.wallMs.toFixed(1)} ms wall, ${mips.toFixed(1)} MIPS`);
+    if (cost) say(`stats: ${formatCycles(cost, runOpts.costs)}`);
     if (stats) for (const line of formatVmStats(stats)) say(`stats: ${line}`);
   }
   if (opts.statsJson !== undefined) {
@@ -71,6 +79,7 @@ export function runVmCommand(name: string, bytes: Uint8Array, opts: VmRunCommand
       wallMs: Number(r.wallMs.toFixed(3)),
       cycles: r.cycles,
       ...(stats ? { vmExits: stats.toJson() } : {}),
+      ...(cost ? { modelledCycles: cost } : {}),
     });
   }
   const o = r.outcome;

@@ -191,3 +191,10 @@ export function vmCycles(p: ProcessorCycles, src: VmWorkSource, model: CostModel
   const hypervisor = hypervisorSoftwareCycles(src, model.hypervisor);
   return { guest: p.modelCycles - pageWalks, pageWalks, transitions, hypervisor, total: p.modelCycles + transitions + hypervisor };
 }
+
+/** The `--stats` line for a run's modelled cycles. */
+export function formatCycles(b: CycleBreakdown, model: CostModel): string {
+  const n = (v: number): string => Math.round(v).toLocaleString('en-US');
+  const vm = b.transitions > 0 || b.hypervisor > 0 ? `, VM transitions ${n(b.transitions)}, hypervisor ${n(b.hypervisor)}` : '';
+  return `${n(b.total)} modelled cycles (guest ${n(b.guest)}, page walks ${n(b.pageWalks)}${vm}; cost model: ${model.source})`;
+}
