@@ -157,8 +157,16 @@ bar.stop();
 
 // ---------------------------------------------------------------- write
 
+function gitCommit(): string {
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
+  if (head.status !== 0) return 'unknown';
+  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'guests/bin'], { cwd: ROOT, encoding: 'utf8' });
+  return `${head.stdout.trim()}${dirty.stdout.trim() !== '' ? ' (src/ or guests/bin/ modified)' : ''}`;
+}
+
 const report: BenchResults = {
   date: new Date().toISOString(),
+  commit: gitCommit(),
   node: process.version,
   host: `${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}`,
   quick,

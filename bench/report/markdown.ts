@@ -59,7 +59,7 @@ export function renderMarkdown(r: BenchResults): string {
   const out: string[] = [
     '# Benchmark results',
     '',
-    `\`npm run bench${r.quick ? ' -- --quick' : ''}\` on ${r.date.slice(0, 10)} (Node ${r.node}, ${r.host}). Cost model: ${r.costModel.source} ` +
+    `\`npm run bench${r.quick ? ' -- --quick' : ''}\` at commit ${r.commit} on ${r.date.slice(0, 10)} (Node ${r.node}, ${r.host}). Cost model: ${r.costModel.source} ` +
       '(docs/cost-model.md). Modelled cycles are exact and machine-independent; wall time is this host\'s, median of ' +
       `${r.repeats} run${r.repeats === 1 ? '' : 's'} per length.`,
     '',

@@ -19,7 +19,8 @@ export interface CellOk {
   /** VM exits per iteration, total and by basic reason name. */
   readonly exits: number;
   readonly exitsByReason: Readonly<Record<string, number>>;
-  /** Host wall time per iteration in ns (median of the repeats; noise, not model). */
+  /** Host wall time per iteration in ns (median of the repeats; noise, not model: a short run can
+   *  even give a difference <= 0). */
   readonly wallNs: number;
   /** cycles / native cycles, wallNs / native wallNs (null for native or when native is missing). */
   readonly relCycles: number | null;
@@ -59,6 +60,8 @@ export type Optional<T> = { readonly status: 'ok'; readonly value: T } | { reado
 
 export interface BenchResults {
   readonly date: string;
+  /** The commit measured (modelled cycles are reproducible exactly at that commit). */
+  readonly commit: string;
   readonly node: string;
   readonly host: string;
   readonly quick: boolean;

@@ -60,7 +60,7 @@ function results(): BenchResults {
     return out;
   };
   return {
-    date: '2026-01-02T03:04:05.000Z', node: 'v20', host: 'test', quick: true, repeats: 1, costModel: DEFAULT_COST_MODEL, modes: MODES,
+    date: '2026-01-02T03:04:05.000Z', commit: 'abc1234', node: 'v20', host: 'test', quick: true, repeats: 1, costModel: DEFAULT_COST_MODEL, modes: MODES,
     workloads: [
       { id: 'console', guest: 'wl-console', unit: 'byte', kind: 'micro', like: 'x', sizes: [10, 20], cells: cells({ native: ok(4000, null), ept: ok(6000, 1.5), 'ept+pv': ok(80, 0.02) }) },
       { id: 'ctxsw', guest: 'wl-ctxsw', unit: 'switch', kind: 'micro', like: 'y', sizes: [10, 20], cells: cells({ native: ok(1000, null), ept: ok(3000, 3), 'ept+pv': { status: 'failed', reason: 'console output differs from native' } }) },
