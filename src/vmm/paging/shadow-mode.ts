@@ -249,6 +249,9 @@ export class ShadowPagingMode implements PagingMode {
         return RESUME;
       }
     }
+    // Windows all open (a REP string crossing several page tables): the elements written so far are
+    // committed (REP progress is architectural), so close them and carry on with this one.
+    if (!this.mmu.openWindow(linear)) this.mmu.closeWindows();
     if (!this.mmu.openWindow(linear)) {
       return vmError(`cannot carry out a write to the guest page table at linear 0x${hex(linear)}; ${describeGuest(vcpu)}`);
     }

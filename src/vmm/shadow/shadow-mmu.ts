@@ -314,12 +314,16 @@ export class ShadowMmu {
     const root = this.roots.get(gfn);
     if (root !== undefined) {
       const ch = root.children!;
+      let unlinked = false;
       for (let i = first; i <= last; i++) {
         if (ch[i]! >= 0 && changed(this.mem.read32(root.mirror + i * 4), this.ram.read32(base + i * 4))) {
           this.stats.zaps++;
-          this.unlinkChild(root, i, true);
+          this.unlinkChild(root, i, false);
+          unlinked = true;
         }
       }
+      // One flush for the whole write (a REP STOS over a directory may drop many PDEs).
+      if (unlinked && root === this.current) this.host.flushAll();
       if (byGuest) this.noteWrite(root);
     }
     for (let r = 0; r < GUEST_TABLE_ROLES; r++) {
