@@ -13,7 +13,7 @@ import { ExitCode } from './exit-codes.js';
 import { VM_MODES, runVmCommand, writeStatsJson } from './vm-run.js';
 
 /** Execution modes: `native` (the bare processor) and the VM modes of vm-run.ts (`ept`, the
- *  default: every guest runs in it end to end; `shadow` joins with issue 5). */
+ *  default, and `shadow`: every guest runs in both end to end). */
 export const RUN_MODES = ['native', ...VM_MODES] as const;
 export type RunMode = (typeof RUN_MODES)[number];
 

@@ -1,4 +1,4 @@
-// `vmm run --mode ept [--pv]`: the VM modes of the run command. Output and exit statuses are those
+// `vmm run --mode ept|shadow [--pv]`: the VM modes of the run command. Output and exit statuses are those
 // of a native run (stdout = the guest's console, status = its debug-exit value); a VM the hypervisor
 // had to stop is status 124. `--stats` adds VM exits by reason; `--stats-json` writes them.
 import { writeFileSync } from 'node:fs';
