@@ -8,7 +8,8 @@ import type { Mode } from './workloads.js';
 export function fmtNum(v: number): string {
   if (!Number.isFinite(v)) return '—';
   const a = Math.abs(v);
-  if (a !== 0 && a < 100) return (Math.round(v * 10) / 10).toLocaleString('en-US', { maximumFractionDigits: 1 });
+  if (a !== 0 && a < 1) return v.toPrecision(2);
+  if (a < 100) return (Math.round(v * 10) / 10).toLocaleString('en-US', { maximumFractionDigits: 1 });
   return Math.round(v).toLocaleString('en-US');
 }
 
@@ -47,7 +48,7 @@ function detail(w: WorkloadResult, modes: readonly Mode[]): string[] {
     }
     lines.push(
       `| ${m} | ${fmtNum(c.cycles)} | ${fmtFactor(c.relCycles)} | ${fmtNum(c.guestCycles)} | ${fmtNum(c.pageWalkCycles)} | ${fmtNum(c.transitionCycles)} | ` +
-        `${fmtNum(c.hypervisorCycles)} | ${fmtNum(c.exits)} | ${exitList(c)} | ${fmtNum(c.instructions)} | ${c.wallNs > 0 ? fmtNum(c.wallNs) : 'noise'} | ${fmtFactor(c.relWall)} |`,
+        `${fmtNum(c.hypervisorCycles)} | ${fmtNum(c.exits)} | ${exitList(c)} | ${fmtNum(c.instructions)} | ${fmtNum(c.wallNs)} | ${fmtFactor(c.relWall)} |`,
     );
   }
   lines.push('');
@@ -60,8 +61,8 @@ export function renderMarkdown(r: BenchResults): string {
     '# Benchmark results',
     '',
     `\`npm run bench${r.quick ? ' -- --quick' : ''}\` at commit ${r.commit} on ${r.date.slice(0, 10)} (Node ${r.node}, ${r.host}). Cost model: ${r.costModel.source} ` +
-      '(docs/cost-model.md). Modelled cycles are exact and machine-independent; wall time is this host\'s, median of ' +
-      `${r.repeats} run${r.repeats === 1 ? '' : 's'} per length.`,
+      '(docs/cost-model.md). Modelled cycles are exact and machine-independent; wall time is this host\'s ' +
+      `(fastest of ${r.repeats} run${r.repeats === 1 ? '' : 's'} of the long length, per iteration, boot included).`,
     '',
     '## Modelled cycles per iteration (× native)',
     '',

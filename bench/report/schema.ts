@@ -19,8 +19,8 @@ export interface CellOk {
   /** VM exits per iteration, total and by basic reason name. */
   readonly exits: number;
   readonly exitsByReason: Readonly<Record<string, number>>;
-  /** Host wall time per iteration in ns (median of the repeats; noise, not model: a short run can
-   *  even give a difference <= 0). */
+  /** Host wall time per iteration in ns: the fastest repeat of the long run over its iterations
+   *  (boot included). Measured, not modelled: it varies with the host and its load. */
   readonly wallNs: number;
   /** cycles / native cycles, wallNs / native wallNs (null for native or when native is missing). */
   readonly relCycles: number | null;

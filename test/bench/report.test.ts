@@ -27,7 +27,7 @@ describe('cells', () => {
     expect(c.exits).toBe(1);
     expect(c.exitsByReason).toEqual({ CPUID: 1 });
     expect(c.transitionCycles).toBe(100);
-    expect(c.wallNs).toBeCloseTo(((5 - 3) / 100) * 1e6);
+    expect(c.wallNs).toBeCloseTo((4 / 200) * 1e6);
   });
 
   it('a whole-run macro workload is its one run', () => {
@@ -87,6 +87,7 @@ describe('Markdown', () => {
     expect(fmtNum(1234567.4)).toBe('1,234,567');
     expect(fmtNum(12.345)).toBe('12.3');
     expect(fmtNum(0)).toBe('0');
+    expect(fmtNum(0.0005)).toBe('0.00050');
     expect(fmtFactor(12.34)).toBe('12.3×');
     expect(fmtFactor(0.456)).toBe('0.46×');
     expect(fmtFactor(null)).toBe('');
