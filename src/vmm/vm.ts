@@ -181,6 +181,7 @@ export class Vm {
       pvTimerAt: this.pvTimerEvent !== 0 ? this.pvTimerDeadline : null,
       pitLevel: this.pitLevel,
       lineLevels: [...this.lineLevels],
+      paging: this.vcpu.paging.saveState?.() ?? null,
     };
   }
 
@@ -189,6 +190,7 @@ export class Vm {
     this.clock.loadState(s.clock);
     loadPcDevices(this.devices, s.devices);
     this.vcpu.loadState(s.vcpu);
+    if (s.paging !== null && s.paging !== undefined) this.vcpu.paging.loadState?.(s.paging);
     this.stop = s.stop;
     this.pitLevel = s.pitLevel;
     this.lineLevels.set(s.lineLevels);
@@ -236,6 +238,8 @@ export interface VmState {
   readonly pvTimerAt: number | null;
   readonly pitLevel: boolean;
   readonly lineLevels: number[];
+  /** The paging mode's own state (shadow paging's MMU; null for EPT). */
+  readonly paging: unknown;
 }
 
 export type VcpuState = ReturnType<Vcpu['saveState']>;

@@ -44,4 +44,8 @@ export interface PagingMode {
   guestWrote?(vcpu: Vcpu, gpa: number, len: number): void;
   /** A monitor-trap-flag exit the mode asked for (shadow paging single-steps a page-table write). */
   monitorTrap?(vcpu: Vcpu): Outcome;
+  /** The mode's own software state as plain JSON (shadow paging's MMU), for Vm.saveState. */
+  saveState?(): unknown;
+  /** Restores saveState's result, after host memory has been restored. */
+  loadState?(state: unknown): void;
 }

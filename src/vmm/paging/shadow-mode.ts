@@ -9,7 +9,7 @@ import { ADVANCE, type Outcome, RESUME, injectException, injectGP0, injectPageFa
 import type { FrameAllocator } from '../frames.js';
 import type { GuestRam } from '../guest-memory.js';
 import { describeGuest } from '../report.js';
-import { DEFAULT_SHADOW_LIMITS, FaultResult, type ShadowLimits, ShadowMmu } from '../shadow/shadow-mmu.js';
+import { DEFAULT_SHADOW_LIMITS, FaultResult, type ShadowLimits, ShadowMmu, type ShadowMmuState } from '../shadow/shadow-mmu.js';
 import { ShadowStats } from '../shadow/stats.js';
 import { Emulation, WriteEmulator } from '../shadow/write-emulator.js';
 import type { PagingView, Vcpu } from '../vcpu.js';
@@ -251,13 +251,23 @@ export class ShadowPagingMode implements PagingMode {
     }
     // Windows all open (a REP string crossing several page tables): the elements written so far are
     // committed (REP progress is architectural), so close them and carry on with this one.
-    if (!this.mmu.openWindow(linear)) this.mmu.closeWindows();
     if (!this.mmu.openWindow(linear)) {
-      return vmError(`cannot carry out a write to the guest page table at linear 0x${hex(linear)}; ${describeGuest(vcpu)}`);
+      this.mmu.closeWindows();
+      if (!this.mmu.openWindow(linear)) {
+        return vmError(`cannot carry out a write to the guest page table at linear 0x${hex(linear)}; ${describeGuest(vcpu)}`);
+      }
     }
     this.stats.singleSteps++;
     vcpu.setProcControls(CPU_BASED.MONITOR_TRAP_FLAG, 0);
     return RESUME;
+  }
+
+  saveState(): ShadowMmuState {
+    return this.mmu.saveState();
+  }
+
+  loadState(state: unknown): void {
+    this.mmu.loadState(state as ShadowMmuState);
   }
 
   /** MTF exit: the single-stepped write is done. */

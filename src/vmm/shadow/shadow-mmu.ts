@@ -78,6 +78,41 @@ function roleOf(pde: number): number {
   return (pde & PTE.US ? Role.US : 0) | (pde & PTE.RW ? Role.RW : 0);
 }
 
+/** One shadow page in a saved state. */
+export interface ShadowPageState {
+  hpa: number;
+  mirror: number;
+  level: number;
+  gfn: number;
+  role: number;
+  key: number;
+  parents: number[];
+  /** Roots: linked PDE index and child slot, flattened pairs. */
+  children: number[] | null;
+  writable: number;
+  flood: number;
+  generation: number;
+  inUse: boolean;
+}
+
+/** The shadow MMU's software state (ShadowMmu.saveState), plain JSON. */
+export interface ShadowMmuState {
+  pages: ShadowPageState[];
+  freeSlots: number[];
+  /** Root slots, least recently used first. */
+  roots: number[];
+  current: number;
+  paging: boolean;
+  cr3: number;
+  windows: [number, number, number][];
+}
+
+function linkedChildren(ch: Int32Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < ENTRIES; i++) if (ch[i]! >= 0) out.push(i, ch[i]!);
+  return out;
+}
+
 export class ShadowMmu {
   /** The last walk: error code of a GUEST_FAULT, guest-physical address of a WRITE_PROTECTED. */
   readonly walk = new GuestWalk();
@@ -589,6 +624,103 @@ export class ShadowMmu {
     sp.generation++;
     this.freeSlots.push(sp.slot);
     this.stats.pagesInUse--;
+  }
+
+  // ------------------------------------------------------------------ state (debugger history)
+
+  /** The MMU's software state as plain JSON; the frames' contents are in host memory, saved apart. */
+  saveState(): ShadowMmuState {
+    return {
+      pages: this.pages.map((sp) => ({
+        hpa: sp.hpa,
+        mirror: sp.mirror,
+        level: sp.level,
+        gfn: sp.gfn,
+        role: sp.role,
+        key: sp.key,
+        parents: [...sp.parents],
+        children: sp.children && sp.inUse && sp.level === 2 ? linkedChildren(sp.children) : null,
+        writable: sp.writable,
+        flood: sp.flood,
+        generation: sp.generation,
+        inUse: sp.inUse,
+      })),
+      freeSlots: [...this.freeSlots],
+      roots: [...this.roots.values()].map((r) => r.slot),
+      current: this.current?.slot ?? -1,
+      paging: this.paging,
+      cr3: this.cr3,
+      windows: Array.from({ length: this.windows }, (_, k) => [this.windowSlot[k]!, this.windowGen[k]!, this.windowIdx[k]!]),
+    };
+  }
+
+  /**
+   * Restores a state saved from this MMU, after host memory (the shadow frames) has been restored.
+   * The reverse map and the protection counts are rebuilt from the shadow pages themselves.
+   */
+  loadState(s: ShadowMmuState): void {
+    if (s.pages.length > this.pages.length) throw new HostBugError('shadow state from another VM (more shadow pages than exist)');
+    this.roots.clear();
+    this.tables.clear();
+    this.shadowCount.fill(0);
+    this.rmap.clear();
+    this.freeSlots.length = 0;
+    for (let slot = 0; slot < this.pages.length; slot++) {
+      const sp = this.pages[slot]!;
+      const p = s.pages[slot];
+      if (p === undefined) {
+        // A page made after the state was saved: as if not yet made (its frames stay allocated).
+        sp.inUse = false;
+        sp.generation = 0;
+        continue;
+      }
+      if (p.hpa !== sp.hpa || p.mirror !== sp.mirror) throw new HostBugError('shadow state from another VM (frames differ)');
+      sp.level = p.level;
+      sp.gfn = p.gfn;
+      sp.role = p.role;
+      sp.key = p.key;
+      sp.parents.length = 0;
+      sp.parents.push(...p.parents);
+      sp.writable = p.writable;
+      sp.flood = p.flood;
+      sp.generation = p.generation;
+      sp.inUse = p.inUse;
+      if (p.level === 2 && p.inUse) {
+        const ch = (sp.children ??= new Int32Array(ENTRIES)).fill(-1);
+        const linked = p.children ?? [];
+        for (let i = 0; i + 1 < linked.length; i += 2) ch[linked[i]!] = linked[i + 1]!;
+      }
+      if (!p.inUse) continue;
+      if (p.level === 1) {
+        this.tables.set(p.key, sp);
+        if (!sp.direct) this.shadowCount[p.gfn]!++;
+        for (let i = 0; i < ENTRIES; i++) {
+          const e = this.mem.read32(sp.hpa + i * 4);
+          if (e & PTE.P) this.rmap.add(this.gfnOf(e), slot * ENTRIES + i);
+        }
+      } else if (p.key !== IDENTITY_KEY && p.gfn < this.ramFrames) {
+        this.shadowCount[p.gfn]!++;
+      }
+    }
+    // Pages made after the save come out after the saved free slots, lowest first, as new ones would.
+    for (let slot = this.pages.length - 1; slot >= s.pages.length; slot--) this.freeSlots.push(slot);
+    this.freeSlots.push(...s.freeSlots);
+    for (const slot of s.roots) {
+      const r = this.pages[slot]!;
+      this.roots.set(r.key, r);
+    }
+    this.current = s.current >= 0 ? this.pages[s.current]! : null;
+    this.paging = s.paging;
+    this.cr3 = s.cr3;
+    this.windows = s.windows.length;
+    s.windows.forEach(([slot, gen, idx], k) => {
+      this.windowSlot[k] = slot;
+      this.windowGen[k] = gen;
+      this.windowIdx[k] = idx;
+    });
+    let inUse = 0;
+    for (const sp of this.pages) if (sp.inUse) inUse++;
+    this.stats.pagesInUse = inUse;
   }
 
   // ------------------------------------------------------------------ inspection (tests, debugger)

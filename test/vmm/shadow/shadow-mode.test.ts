@@ -221,3 +221,25 @@ describe('shadow paging mode on the fake VT-x', () => {
     expect(t.paging.stats.zaps).toBe(1);
   });
 });
+
+describe('the VM\'s saved state in shadow mode', () => {
+  it('carries the shadow MMU (plain JSON) and restores it', () => {
+    const t = makeShadowVm();
+    pagingOn(t);
+    t.run(pageFault(0x1234, 0));
+    const saved = JSON.parse(JSON.stringify(t.vm.saveState()));
+    expect(saved.paging.pages.filter((p: { inUse: boolean }) => p.inUse)).toHaveLength(2);
+    const current = t.paging.mmu.current!.slot;
+    t.run(movToCr(3, 0x20000));
+    expect(t.paging.mmu.current!.slot).not.toBe(current);
+    t.vm.loadState(saved);
+    expect(t.paging.mmu.current!.slot).toBe(current);
+    const again = JSON.parse(JSON.stringify(t.vm.saveState()));
+    // The root made after the save keeps its frames, as a free page.
+    expect(again.paging.pages).toHaveLength(saved.paging.pages.length + 1);
+    expect(again.paging.pages.at(-1).inUse).toBe(false);
+    again.paging.pages.pop();
+    again.paging.freeSlots = again.paging.freeSlots.filter((slot: number) => slot < saved.paging.pages.length);
+    expect(again).toEqual(saved);
+  });
+});
