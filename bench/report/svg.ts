@@ -23,6 +23,11 @@ function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** A factor in at most 3 significant digits: 1.0, 6.4, 0.02, 12. */
+function label(v: number): string {
+  return v >= 10 ? v.toFixed(0) : v >= 0.995 ? v.toFixed(1) : v.toFixed(2);
+}
+
 /** The chart as SVG text. */
 export function renderSvg(r: BenchResults): string {
   const modes = r.modes.filter((m) => m !== 'native');
@@ -71,6 +76,9 @@ export function renderSvg(r: BenchResults): string {
         `<rect x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${(barW - 1).toFixed(1)}" height="${Math.max(1, Math.abs(y1 - y0)).toFixed(1)}" fill="${COLORS[m]}">` +
           `<title>${esc(`${w.id} ${m}: ${v.toFixed(2)}× native`)}</title></rect>`,
       );
+      // The factor on the bar's end, outside it (above a bar going up, below one going down).
+      const ly = v >= 1 ? Math.min(y0, y1) - 3 : Math.max(y0, y1) + 10;
+      parts.push(`<text x="${(x + (barW - 1) / 2).toFixed(1)}" y="${ly.toFixed(1)}" text-anchor="middle" font-size="9">${label(v)}</text>`);
     });
     parts.push(`<text x="${(gx + groupW * 0.4).toFixed(1)}" y="${H - BOTTOM + 18}" text-anchor="middle">${esc(w.id)}</text>`);
   });
