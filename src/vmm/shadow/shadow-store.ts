@@ -149,12 +149,34 @@ export class ShadowStore {
       child = made;
       this.tables.set(key, child);
       if ((role & Role.DIRECT) === 0) this.protect(base);
+      else this.prefetchDirect(child);
     }
     ch[pdi] = child.slot;
     child.parents.push(root.slot * ENTRIES + pdi);
     this.mem.write32(root.hpa + pdi * 4, child.hpa | SHADOW_PDE_FLAGS);
     this.mem.write32(root.mirror + pdi * 4, guestPde);
     return child;
+  }
+
+  /**
+   * Fills a new direct table at once (KVM's direct_pte_prefetch): a 4 MiB guest page's accessed
+   * flag is already set in its PDE and the identity map has none, so mapping every frame now shows
+   * the guest nothing the hardware would not, and saves a hidden fault per 4 KiB piece. Frames
+   * past RAM stay unmapped (an access there stops the VM); page tables and a clean (D = 0) page are
+   * read-only.
+   */
+  private prefetchDirect(sp: ShadowPage): void {
+    const us = sp.role & Role.US ? PTE.US : 0;
+    const rw = (sp.role & (Role.RW | Role.DIRTY)) === (Role.RW | Role.DIRTY);
+    const n = Math.min(ENTRIES, this.ramFrames - sp.gfn);
+    for (let i = 0; i < n; i++) {
+      const gfn = sp.gfn + i;
+      const writable = rw && this.shadowCount[gfn] === 0;
+      this.mem.write32(sp.hpa + i * 4, (this.ram.base + gfn * PAGE_SIZE) | PTE.P | PTE.A | us | (writable ? PTE.RW | PTE.D : 0));
+      this.rmap.add(gfn, sp.slot * ENTRIES + i);
+      if (writable) sp.writable++;
+    }
+    if (n > 0) this.stats.prefetched += n;
   }
 
   /** Clears PDE `pdi` of `root`; the table below is freed once nothing links it. */

@@ -9,6 +9,8 @@ export class ShadowStats {
   injectedFaults = 0;
   /** Shadow PTEs written from a guest translation (fills and dirty/permission upgrades). */
   fills = 0;
+  /** Shadow PTEs of direct tables (4 MiB guest pages, the identity map) filled ahead of use. */
+  prefetched = 0;
   /** Writes to write-protected guest page tables emulated with the decoder. */
   emulatedWrites = 0;
   /** Writing instructions the emulator does not handle, single-stepped with the monitor trap flag. */
@@ -41,6 +43,7 @@ export class ShadowStats {
       row('hidden faults', this.hiddenFaults),
       row('injected faults', this.injectedFaults),
       row('shadow PTE fills', this.fills),
+      row('direct PTEs prefetched', this.prefetched),
       row('write-protect emulations', this.emulatedWrites),
       row('single-stepped writes', this.singleSteps),
       row('entries zapped', this.zaps),
@@ -61,6 +64,7 @@ export class ShadowStats {
       hiddenFaults: this.hiddenFaults,
       injectedFaults: this.injectedFaults,
       fills: this.fills,
+      prefetched: this.prefetched,
       emulatedWrites: this.emulatedWrites,
       singleSteps: this.singleSteps,
       zaps: this.zaps,
@@ -81,6 +85,7 @@ export interface ShadowStatsJson {
   hiddenFaults: number;
   injectedFaults: number;
   fills: number;
+  prefetched: number;
   emulatedWrites: number;
   singleSteps: number;
   zaps: number;
