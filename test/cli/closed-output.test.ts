@@ -1,18 +1,19 @@
 // A reader that goes away early (`vmm run ... | head`) must end the tool quietly with status 0, not
 // with a Node stack trace: the guest keeps printing after the pipe is closed.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { REPO_ROOT } from '../guests/catalog.js';
+import { VMM, rebuildBundle } from './vmm-process.js';
 
 beforeAll(() => {
-  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'bundle.mjs')], { cwd: REPO_ROOT });
+  rebuildBundle();
 });
 
 it.each(['native', 'ept'])('vmm run --mode %s | head ends quietly with status 0', async (mode) => {
   const child = spawn(
     process.execPath,
-    [join(REPO_ROOT, 'bin', 'vmm.mjs'), 'run', join(REPO_ROOT, 'guests/bin/wl-console.elf'), '--mode', mode, '--cmdline', 'iters=2000000'],
+    [VMM, 'run', join(REPO_ROOT, 'guests/bin/wl-console.elf'), '--mode', mode, '--cmdline', 'iters=2000000'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';

@@ -1,12 +1,13 @@
 // Scripted REPL sessions (standard input not a terminal: commands line by line, results without a
 // prompt) on the sample guests natively: the commands of issue 7, their aliases, and bad input
 // answered with a short message and the session going on.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runRepl } from '../../src/debugger/repl.js';
 import { REPO_ROOT } from '../guests/catalog.js';
+import { VMM, rebuildBundle } from '../cli/vmm-process.js';
 import { elfEntry, golden, guestImage, nativeSession } from './helpers.js';
 
 /** Runs a script through the REPL in-process; returns everything printed (console included). */
@@ -162,11 +163,11 @@ describe('REPL, scripted (native mode)', () => {
 
 describe('vmm debug (the command, stdin not a terminal)', () => {
   beforeAll(() => {
-    execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'bundle.mjs')], { cwd: REPO_ROOT });
+    rebuildBundle();
   });
 
   it('runs a script from standard input and exits 0', () => {
-    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'vmm.mjs'), 'debug', join(REPO_ROOT, 'guests', 'bin', 'hello.elf')], {
+    const r = spawnSync(process.execPath, [VMM, 'debug', join(REPO_ROOT, 'guests', 'bin', 'hello.elf')], {
       input: 'step\nregs\nc\nquit\n',
       encoding: 'latin1',
       timeout: 60_000,
@@ -179,7 +180,7 @@ describe('vmm debug (the command, stdin not a terminal)', () => {
   });
 
   it('a malformed image is refused with status 2', () => {
-    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'vmm.mjs'), 'debug', join(REPO_ROOT, 'package.json')], { input: '', encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [VMM, 'debug', join(REPO_ROOT, 'package.json')], { input: '', encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/vmm: /);
   });

@@ -1,36 +1,23 @@
 // How `vmm run --mode ept` ends: the same statuses and one-line messages as a native run for the
 // endings both share (test/e2e/native-endings.test.ts), plus the VM's own: an access outside the
 // VM's RAM (EPT violation, 124), real mode (70), --pv without a VM. Tiny kernels built with NASM + ld.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { hostProcessor } from '../../src/vmm/host-processor.js';
-import { REPO_ROOT } from '../guests/catalog.js';
+import { rebuildBundle, tinyKernel, vmmRunSync } from '../cli/vmm-process.js';
 
-const VMM = join(REPO_ROOT, 'bin', 'vmm.mjs');
 let dir = '';
 
-/** A Multiboot v1 kernel whose entry runs `body` (flat 32-bit, loaded at 1 MiB). */
-function kernel(name: string, body: string): string {
-  const src = `bits 32\nsection .text\nalign 4\ndd 0x1BADB002, 0, -0x1BADB002\nglobal _start\n_start:\n${body}\n`;
-  writeFileSync(join(dir, `${name}.asm`), src);
-  execFileSync('nasm', ['-f', 'elf32', '-o', join(dir, `${name}.o`), join(dir, `${name}.asm`)]);
-  execFileSync('ld', ['-m', 'elf_i386', '-Ttext', '0x100000', '--build-id=none', '-o', join(dir, `${name}.elf`), join(dir, `${name}.o`)]);
-  return join(dir, `${name}.elf`);
-}
-
-function vmm(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [VMM, 'run', ...args], { encoding: 'latin1', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const kernel = (name: string, body: string): string => tinyKernel(dir, name, body);
+const vmm = (...args: string[]) => vmmRunSync(...args);
 
 describe.skipIf(hostProcessor() === null)('vmm run --mode ept endings', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'vmm-ept-endings-'));
-    execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'bundle.mjs')], { cwd: REPO_ROOT });
+    rebuildBundle();
   });
 
   it('is the default mode', () => {
@@ -71,7 +58,7 @@ describe.skipIf(hostProcessor() === null)('vmm run --mode ept endings', () => {
     const file = join(dir, 'stats.json');
     const r = vmm(kernel('json', 'mov dx, 0x3f8\nmov al, 0x41\nout dx, al\nout dx, al\nmov al, 0\nout 0xf4, al\nhlt'), '--mode', 'ept', '--stats-json', file);
     expect(r.status).toBe(0);
-    const j = JSON.parse(execFileSync('cat', [file], { encoding: 'utf8' })) as { mode: string; instructions: number; wallMs: number; vmExits: { exits: Record<string, { count: number; by?: Record<string, number> }> } };
+    const j = JSON.parse(readFileSync(file, 'utf8')) as { mode: string; instructions: number; wallMs: number; vmExits: { exits: Record<string, { count: number; by?: Record<string, number> }> } };
     expect(j.mode).toBe('ept');
     expect(j.instructions).toBeGreaterThan(0);
     expect(j.wallMs).toBeGreaterThan(0);

@@ -2,40 +2,15 @@
 // `--mode ept --pv`, prints exactly its golden output (recorded on QEMU; the native run matches the
 // same files) and exits with the golden status. Guests with an IDT also run with `pvemu` without
 // --pv: VMCALL is then #UD, as natively, and the guest emulates its hypercalls itself.
-import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hostProcessor } from '../../src/vmm/host-processor.js';
-import { REPO_ROOT, guestRuns, readGolden } from '../guests/catalog.js';
-
-const VMM = join(REPO_ROOT, 'bin', 'vmm.mjs');
-
-interface RunResult {
-  stdout: Buffer;
-  stderr: string;
-  status: number | null;
-}
-
-function vmmRun(args: string[], timeoutMs: number): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [VMM, 'run', ...args], { cwd: REPO_ROOT });
-    const out: Buffer[] = [];
-    let err = '';
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.stdout.on('data', (d: Buffer) => out.push(d));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('error', reject);
-    p.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ stdout: Buffer.concat(out), stderr: err, status });
-    });
-  });
-}
+import { rebuildBundle, vmmRun } from '../cli/vmm-process.js';
+import { guestRuns, readGolden } from '../guests/catalog.js';
 
 describe.skipIf(hostProcessor() === null)('vmm run --mode ept matches the golden files', () => {
   beforeAll(() => {
-    execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'bundle.mjs')], { cwd: REPO_ROOT });
+    rebuildBundle();
   });
 
   for (const g of guestRuns) {

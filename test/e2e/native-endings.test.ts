@@ -1,41 +1,21 @@
 // How `vmm run --mode native` ends when the guest does not exit normally: each ending has its own
 // documented status (src/cli/exit-codes.ts) and one clear line on stderr, stdout stays the console.
 // The tiny kernels are assembled here with NASM and linked with GNU ld.
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/cli/exit-codes.js';
-import { REPO_ROOT } from '../guests/catalog.js';
+import { rebuildBundle, tinyKernel, vmmRunSync } from '../cli/vmm-process.js';
 
-const VMM = join(REPO_ROOT, 'bin', 'vmm.mjs');
 let dir = '';
 
-/** A Multiboot v1 kernel whose entry runs `body` (flat 32-bit, loaded at 1 MiB). */
-function kernel(name: string, body: string): string {
-  const src = `bits 32
-section .text
-align 4
-dd 0x1BADB002, 0, -0x1BADB002
-global _start
-_start:
-${body}
-`;
-  writeFileSync(join(dir, `${name}.asm`), src);
-  execFileSync('nasm', ['-f', 'elf32', '-o', join(dir, `${name}.o`), join(dir, `${name}.asm`)]);
-  execFileSync('ld', ['-m', 'elf_i386', '-Ttext', '0x100000', '--build-id=none', '-o', join(dir, `${name}.elf`), join(dir, `${name}.o`)]);
-  return join(dir, `${name}.elf`);
-}
-
-function vmm(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [VMM, 'run', '--mode', 'native', ...args], { encoding: 'latin1', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const kernel = (name: string, body: string): string => tinyKernel(dir, name, body);
+const vmm = (...args: string[]) => vmmRunSync('--mode', 'native', ...args);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'vmm-endings-'));
-  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'bundle.mjs')], { cwd: REPO_ROOT });
+  rebuildBundle();
 });
 
 describe('vmm run endings', () => {

@@ -2,39 +2,14 @@
 // prints exactly its golden output (recorded on QEMU, SDM outcomes where QEMU is known to differ)
 // and exits with the golden status. Guests with an IDT also run with `pvemu` (their PV paths,
 // emulated inside the guest): the output must not change.
-import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GUESTS_DIR, REPO_ROOT, guestRuns, readGolden } from '../guests/catalog.js';
-
-const VMM = join(REPO_ROOT, 'bin', 'vmm.mjs');
-
-interface RunResult {
-  stdout: Buffer;
-  stderr: string;
-  status: number | null;
-}
-
-function vmmRun(args: string[], timeoutMs: number): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [VMM, 'run', ...args], { cwd: REPO_ROOT });
-    const out: Buffer[] = [];
-    let err = '';
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.stdout.on('data', (d: Buffer) => out.push(d));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('error', reject);
-    p.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ stdout: Buffer.concat(out), stderr: err, status });
-    });
-  });
-}
+import { rebuildBundle, vmmRun } from '../cli/vmm-process.js';
+import { GUESTS_DIR, guestRuns, readGolden } from '../guests/catalog.js';
 
 beforeAll(() => {
-  // The command under test is the bundle `npx vmm` runs: rebuild it from the current sources.
-  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'bundle.mjs')], { cwd: REPO_ROOT });
+  rebuildBundle();
 });
 
 describe('vmm run --mode native matches the golden files', () => {

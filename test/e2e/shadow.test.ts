@@ -3,43 +3,20 @@
 // (recorded on QEMU; native and ept runs match the same files) and exits with the golden status.
 // `--stats-json` shows the run really went through the shadow MMU, and that no cached root was ever
 // found stale when reused (the evidence that write protection kept every shadow coherent).
-import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hostProcessor } from '../../src/vmm/host-processor.js';
 import type { RunStatsJson } from '../../src/cli/vm-run.js';
-import { REPO_ROOT, guestRuns, readGolden } from '../guests/catalog.js';
+import { rebuildBundle, vmmRun } from '../cli/vmm-process.js';
+import { guestRuns, readGolden } from '../guests/catalog.js';
 
-const VMM = join(REPO_ROOT, 'bin', 'vmm.mjs');
 const statsDir = mkdtempSync(join(tmpdir(), 'vtx-shadow-'));
-
-interface RunResult {
-  stdout: Buffer;
-  stderr: string;
-  status: number | null;
-}
-
-function vmmRun(args: string[], timeoutMs: number): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [VMM, 'run', ...args], { cwd: REPO_ROOT });
-    const out: Buffer[] = [];
-    let err = '';
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.stdout.on('data', (d: Buffer) => out.push(d));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('error', reject);
-    p.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ stdout: Buffer.concat(out), stderr: err, status });
-    });
-  });
-}
 
 describe.skipIf(hostProcessor() === null)('vmm run --mode shadow matches the golden files', () => {
   beforeAll(() => {
-    execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'bundle.mjs')], { cwd: REPO_ROOT });
+    rebuildBundle();
   });
 
   let n = 0;
