@@ -5,12 +5,13 @@ import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ImageError } from '../boot/image-error.js';
 import { MEM_MIB_DEFAULT, MEM_MIB_MAX, MEM_MIB_MIN } from '../machine/board.js';
-import { CostFileError, type CostModel, DEFAULT_COST_MODEL, formatCycles, loadCostModel } from '../vmm/cost-model.js';
+import { CostFileError, type CostModel, DEFAULT_COST_MODEL, loadCostModel } from '../vmm/cost-model.js';
 import { type NativeRunOptions, type NativeRunResult, runNative } from '../vmm/run-native.js';
 import { runNativeTraced } from '../debugger/trace/run-traced.js';
 import { runUnderGdb } from './debug.js';
 import { ExitCode } from './exit-codes.js';
-import { VM_MODES, runVmCommand, writeStatsJson } from './vm-run.js';
+import { VM_MODES, runVmCommand } from './vm-run.js';
+import { endingStatus, sayRunStats, writeStatsJson } from './run-report.js';
 
 /** Execution modes: `native` (the bare processor) and the VM modes of vm-run.ts (`ept`, the
  *  default, and `shadow`: every guest runs in both end to end). */
@@ -124,30 +125,9 @@ function runCommand(image: string, opts: RunOptions): number | Promise<number> {
     }
     throw e;
   }
-  if (opts.stats) {
-    const secs = result.wallMs / 1000;
-    const mips = secs > 0 ? result.instructions / secs / 1e6 : 0;
-    say(`stats: ${result.instructions} instructions retired, ${result.wallMs.toFixed(1)} ms wall, ${mips.toFixed(1)} MIPS`);
-    if (result.cost) say(`stats: ${formatCycles(result.cost, costs)}`);
-  }
+  if (opts.stats) sayRunStats(result.instructions, result.wallMs, result.cost ?? null, costs, say);
   if (opts.statsJson !== undefined) {
     writeStatsJson(opts.statsJson, { mode: 'native', pv: false, instructions: result.instructions, wallMs: Number(result.wallMs.toFixed(3)), cycles: result.cycles, ...(result.cost ? { modelledCycles: result.cost } : {}) });
   }
-  const o = result.outcome;
-  switch (o.kind) {
-    case 'exit':
-      return o.value & 0xff;
-    case 'triple-fault':
-      say(`triple fault, machine shut down: ${o.report}`);
-      return ExitCode.TripleFault;
-    case 'budget':
-      say(`instruction budget exhausted after ${o.maxInsns} instructions (--max-insns)`);
-      return ExitCode.BudgetExhausted;
-    case 'halted-forever':
-      say(`guest ${o.why}; it can never wake up`);
-      return ExitCode.HaltedForever;
-    case 'unsupported':
-      say(`the guest used something this processor does not implement: ${o.message}`);
-      return ExitCode.Internal;
-  }
+  return endingStatus(result.outcome, 'machine', say);
 }

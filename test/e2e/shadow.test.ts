@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hostProcessor } from '../../src/vmm/host-processor.js';
-import type { RunStatsJson } from '../../src/cli/vm-run.js';
+import type { RunStatsJson } from '../../src/cli/run-report.js';
 import { rebuildBundle, vmmRun } from '../cli/vmm-process.js';
 import { guestRuns, readGolden } from '../guests/catalog.js';
 
