@@ -50,6 +50,33 @@ async function debugCommand(image: string, opts: DebugOptions): Promise<number> 
     process.stderr.write(`vmm: cannot read ${image}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
     return ExitCode.BadInput;
   }
+  const consoleState = { midLine: false };
+  const dbg = openDebugger(image, bytes, opts, (b) => {
+    process.stdout.write(b);
+    if (b.length > 0) consoleState.midLine = b[b.length - 1] !== 0x0a;
+  });
+  if (typeof dbg === 'number') return dbg;
+  const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  await runRepl(dbg, {
+    input: process.stdin,
+    output: process.stdout,
+    terminal,
+    console: consoleState,
+    banner: terminal ? [`${image} loaded (${opts.mode}${opts.pv ? ' +pv' : ''}), stopped before its first instruction. Type "help" for commands.`] : [],
+  });
+  return ExitCode.Ok;
+}
+
+/**
+ * The guest loaded in the target its mode names, stopped before its first instruction, with a
+ * debugger whose console goes to `console`; or the exit status when the image or mode is unusable.
+ */
+function openDebugger(
+  image: string,
+  bytes: Uint8Array,
+  opts: DebugOptions,
+  console: (b: Uint8Array) => void,
+): Debugger | number {
   let dbg: Debugger | null = null;
   let target: DebugTarget;
   try {
@@ -68,22 +95,8 @@ async function debugCommand(image: string, opts: DebugOptions): Promise<number> 
     }
     throw e;
   }
-  const consoleState = { midLine: false };
-  dbg = new Debugger(target, {
-    console: (b) => {
-      process.stdout.write(b);
-      if (b.length > 0) consoleState.midLine = b[b.length - 1] !== 0x0a;
-    },
-  });
-  const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
-  await runRepl(dbg, {
-    input: process.stdin,
-    output: process.stdout,
-    terminal,
-    console: consoleState,
-    banner: terminal ? [`${image} loaded (${opts.mode}${opts.pv ? ' +pv' : ''}), stopped before its first instruction. Type "help" for commands.`] : [],
-  });
-  return ExitCode.Ok;
+  dbg = new Debugger(target, { console });
+  return dbg;
 }
 
 /** The process exit status for how a guest ended (the same as `vmm run`, exit-codes.ts). */
@@ -116,25 +129,8 @@ export interface GdbRunOptions {
  * to its end; the exit status is the guest's, as for `vmm run`. gdb's `kill` ends the run with 0.
  */
 export async function runUnderGdb(image: string, bytes: Uint8Array, opts: GdbRunOptions): Promise<number> {
-  let dbg: Debugger | null = null;
-  let target: DebugTarget;
-  try {
-    target = createTarget(bytes, {
-      mode: opts.mode,
-      pv: opts.pv ?? false,
-      name: image,
-      memMiB: opts.mem,
-      ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}),
-      onConsole: (b) => dbg?.console.write(b),
-    });
-  } catch (e) {
-    if (e instanceof ImageError || e instanceof TargetUnavailable) {
-      process.stderr.write(`vmm: ${e.message}\n`);
-      return ExitCode.BadInput;
-    }
-    throw e;
-  }
-  dbg = new Debugger(target, { console: (b) => process.stdout.write(b) });
+  const dbg = openDebugger(image, bytes, opts, (b) => process.stdout.write(b));
+  if (typeof dbg === 'number') return dbg;
   let how: string;
   try {
     how = await serveGdb(dbg, {
