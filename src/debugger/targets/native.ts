@@ -4,8 +4,7 @@
 // them leaves the TLB fast path and reaches PhysicalMemory's write hook.
 import { processorInternals } from '../../cpu/debug-access.js';
 import { CR0, CR4 } from '../../cpu/control-regs.js';
-import { WRITABLE } from '../../cpu/eflags.js';
-import { readEflags, writeEflags } from '../../cpu/flags.js';
+import { readEflags } from '../../cpu/flags.js';
 import type { Core } from '../../cpu/run.js';
 import { type Cpu, Pending } from '../../cpu/state.js';
 import { HostBugError } from '../../common/assert.js';
@@ -14,10 +13,11 @@ import { type MemoryImage, MemoryImager, restoreImage } from '../history/memory-
 import {
   type DebugTarget, type EndOutcome, type ExitInfo, type GuestRegisters, type ProbeHit, type RunStop, SEGMENT_NAMES, type SegmentName,
   type SegmentView, type TargetProbes, type TargetSnapshot, type TargetStats, type TranslationReport, type VmcsReader,
-  WRITABLE_REGISTERS, type WritableRegister,
+  type WritableRegister,
 } from '../target.js';
 import { walk32 } from '../walks.js';
 import { type CpuSnapshot, captureCpu, restoreCpu } from './cpu-state.js';
+import { setLiveRegister } from './live-register.js';
 
 type BoardState = ReturnType<NativeMachine['board']['saveState']>;
 
@@ -126,16 +126,7 @@ export class NativeTarget implements DebugTarget {
   }
 
   setRegister(name: WritableRegister, value: number): string | null {
-    const c = this.cpu;
-    const i = WRITABLE_REGISTERS.indexOf(name);
-    if (i < 8) c.regs[i] = value | 0;
-    else if (name === 'eip') {
-      c.eip = value | 0;
-      c.chainFrom = null;
-    } else {
-      writeEflags(c, value, WRITABLE);
-      c.pending |= Pending.CHECK_IRQ;
-    }
+    setLiveRegister(this.cpu, name, value);
     return null;
   }
 

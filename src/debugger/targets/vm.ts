@@ -7,7 +7,7 @@ import { HostBugError } from '../../common/assert.js';
 import { CR0, CR4 } from '../../cpu/control-regs.js';
 import { processorInternals } from '../../cpu/debug-access.js';
 import { WRITABLE } from '../../cpu/eflags.js';
-import { readEflags, writeEflags } from '../../cpu/flags.js';
+import { readEflags } from '../../cpu/flags.js';
 import { Insn } from '../../cpu/insn.js';
 import type { Core } from '../../cpu/run.js';
 import { type Cpu, Pending } from '../../cpu/state.js';
@@ -17,6 +17,7 @@ import { RunStatus, runVcpu } from '../../vmm/exit-loop.js';
 import type { VmStop } from '../../vmm/exits/outcome.js';
 import { type HostProcessorFactory, type VmMachine, type VmRunOptions, formatVmStats, prepareVm } from '../../vmm/run-vm.js';
 import { type CapturedState, captureState, restoreState } from '../history/object-state.js';
+import { setLiveRegister } from './live-register.js';
 import { type MemoryImage, MemoryImager, restoreImage } from '../history/memory-image.js';
 import {
   type DebugTarget, type EndOutcome, type ExitInfo, type GuestRegisters, type ProbeHit, type RunStop, SEGMENT_NAMES,
@@ -205,14 +206,7 @@ export class VmTarget implements DebugTarget {
     const c = this.cpu;
     const i = WRITABLE_REGISTERS.indexOf(name);
     if (this.live && c) {
-      if (i < 8) c.regs[i] = value | 0;
-      else if (name === 'eip') {
-        c.eip = value | 0;
-        c.chainFrom = null;
-      } else {
-        writeEflags(c, value, WRITABLE);
-        c.pending |= Pending.CHECK_IRQ;
-      }
+      setLiveRegister(c, name, value);
       return null;
     }
     // At an exit the hypervisor holds the state: change it where the next VM entry loads it from.
