@@ -1,7 +1,7 @@
 // The processor's side of the cost model (docs/cost-model.md): modelled cycles per instruction class,
 // per page-walk memory reference, per event delivered and per string/port iteration. Modelled
 // cycles are an accounting beside virtual time (the clock still counts one per instruction); they
-// never change what a guest does. Sources: [S]/[M] tags as in shared/reference/vtx-facts.md.
+// never change what a guest does. Sources: [S]/[M] tags as in docs/reference/vtx-facts.md.
 import { OPCODES } from '../x86/opcodes.js';
 import type { OpcodeRow } from '../x86/opcode-row.js';
 import { Prefix } from '../x86/decoded.js';
