@@ -168,6 +168,9 @@ export function formatTranslation(linear: number, t: TranslationReport, mode: st
   lines.push(...formatWalk(t.guest));
   if (t.second) lines.push(...formatWalk(t.second));
   if (t.host !== null) lines.push(`host-physical 0x${hex(t.host)} (host frame 0x${hex(t.host >>> 12, 5)})${mode === 'native' ? ' (native: guest-physical is host-physical)' : ''}`);
-  else lines.push('no host frame: the address is not mapped all the way');
+  else if (mode === 'shadow' && t.guest.result !== null) {
+    // Shadow entries are filled lazily: the guest maps the page, the hypervisor has not copied it yet.
+    lines.push('no host frame yet: the guest maps it, the shadow entry is filled on first access (a hidden #PF exit)');
+  } else lines.push('no host frame: the address is not mapped all the way');
   return lines;
 }

@@ -1,6 +1,6 @@
 // The debugger on real guests under the hypervisor (issue 7's scripted sessions): break on a CPUID
 // exit and read the VMCS, an I/O exit with port and direction decoded, stepping across an exit
-// (RIP advances by the instruction length), `pt` through the guest's tables and EPT, reverse-step
+// (RIP advances by the instruction length), `pt` through the guest's tables and EPT or the shadow tables, reverse-step
 // back to the previous exit with identical registers, and gdb told about a VM exit. These need the
 // processor's VT-x (vmm/host-processor.ts); until it is wired in they are skipped.
 import { spawn } from 'node:child_process';
@@ -19,10 +19,10 @@ import { golden, guestImage } from './helpers.js';
 
 const HAVE_VTX = hostProcessor() !== null;
 
-function vmDebugger(name: string, pv = false): { dbg: Debugger; console: () => string } {
+function vmDebugger(name: string, pv = false, mode: 'ept' | 'shadow' = 'ept'): { dbg: Debugger; console: () => string } {
   let out = '';
   let dbg: Debugger | null = null;
-  const target = createTarget(guestImage(name), { mode: 'ept', pv, name: `${name}.elf`, memMiB: 16, onConsole: (b) => dbg!.console.write(b) });
+  const target = createTarget(guestImage(name), { mode, pv, name: `${name}.elf`, memMiB: 16, onConsole: (b) => dbg!.console.write(b) });
   dbg = new Debugger(target, { console: (b) => (out += Buffer.from(b).toString('latin1')), snapshots: { interval: 20_000, maxCount: 16, maxBytes: 1 << 28 } });
   return { dbg, console: () => out };
 }
@@ -38,7 +38,7 @@ async function script(name: string, lines: string[]): Promise<string> {
   return text;
 }
 
-describe.skipIf(!HAVE_VTX)('debugger in ept mode, scripted REPL sessions', () => {
+describe.skipIf(!HAVE_VTX)('debugger under the hypervisor (ept; shadow for pt), scripted REPL sessions', () => {
   it('break exit cpuid: the exit as the hypervisor receives it, the VMCS decoded', async () => {
     const out = await script('hello', ['break exit CPUID', 'continue', 'info exit', 'vmcs exit', 'vmcs controls', 'regs']);
     expect(out).toMatch(/VM exit #\d+: CPUID \(10\) at 0x[0-9a-f]{8}: cpuid \(breakpoint 1\)/);
@@ -84,6 +84,34 @@ describe.skipIf(!HAVE_VTX)('debugger in ept mode, scripted REPL sessions', () =>
     expect(text).toMatch(/EPT:\n +EPT PML4E +\[ *0\] at 0x[0-9a-f]{8} = 0x[0-9a-f]{8} +r?w?x?/);
     expect(text).toMatch(/host-physical 0x[0-9a-f]{8} \(host frame 0x[0-9a-f]{5}\)/);
     expect(text).toMatch(/-> no translation: not present/);
+  });
+
+  it('pt in shadow mode: guest walk, then the shadow tables the processor walks, filled lazily', async () => {
+    const s = vmDebugger('paging', false, 'shadow');
+    for (let i = 0; i < 300_000 && (s.dbg.registers().cr0 >>> 31) === 0; i++) s.dbg.step();
+    expect(s.dbg.registers().cr0 >>> 31).toBe(1);
+    const pt = async (cmds: string): Promise<string> => {
+      const input = new PassThrough();
+      const output = new PassThrough();
+      let text = '';
+      output.on('data', (d: Buffer) => (text += d.toString()));
+      input.end(cmds);
+      await runRepl(s.dbg, { input, output, terminal: false });
+      return text;
+    };
+    // Just after paging is turned on the new shadow root is empty: the next fetch fills it.
+    const before = await pt('pt $eip\n');
+    expect(before).toMatch(/guest page tables:\n +PDE +\[ *\d+\] at 0x[0-9a-f]{8} = 0x[0-9a-f]{8} +P /);
+    expect(before).toMatch(/shadow page tables:\n +shadow PDE +\[ *\d+\] at 0x[0-9a-f]{8} = 0x00000000 +not-present/);
+    expect(before).toContain('no host frame yet: the guest maps it, the shadow entry is filled on first access');
+    // A step stops at the hidden #PF exit first (the debugger shows every exit); then the fetch runs.
+    const eip = s.dbg.registers().eip;
+    for (let i = 0; i < 10 && s.dbg.registers().eip === eip; i++) s.dbg.step();
+    expect(s.dbg.registers().eip).not.toBe(eip);
+    const after = await pt('pt $eip\npt 0xdeadb000\n');
+    expect(after).toMatch(/shadow page tables:\n +shadow PDE +\[ *\d+\] at 0x[0-9a-f]{8} = 0x[0-9a-f]{8} +P[^\n]*\n +shadow PTE +\[ *\d+\]/);
+    expect(after).toMatch(/host-physical 0x[0-9a-f]{8} \(host frame 0x[0-9a-f]{5}\)/);
+    expect(after).toMatch(/guest-virtual 0xdeadb000\nguest page tables:\n[^\n]*not-present\n +-> no translation: not present \(PDE\)\nshadow page tables:[\s\S]*no host frame: the address is not mapped all the way/);
   });
 
   it('reverse-step lands on the previous exit with identical registers', () => {
