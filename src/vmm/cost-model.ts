@@ -32,6 +32,8 @@ export interface HypervisorCosts {
   readonly hypercall: number;
   /** Shadow paging: one shadow PTE written from a guest translation (fill or upgrade). */
   readonly shadowFill: number;
+  /** Shadow paging: one entry of a direct table (4 MiB guest page, identity map) filled ahead of use. */
+  readonly shadowPrefetch: number;
   /** Shadow paging: one write to a write-protected guest page table decoded and emulated. */
   readonly shadowWriteEmulation: number;
   /** Shadow paging: one shadow entry dropped (guest entry changed, INVLPG). */
@@ -54,6 +56,7 @@ export const DEFAULT_HYPERVISOR_COSTS: HypervisorCosts = {
   tlbInvalidation: 100,
   hypercall: 100,
   shadowFill: 60,
+  shadowPrefetch: 4,
   shadowWriteEmulation: 400,
   shadowZap: 30,
   shadowCr3Switch: 150,
@@ -175,6 +178,7 @@ export function hypervisorSoftwareCycles(src: VmWorkSource, hv: HypervisorCosts)
   if (sh !== null) {
     c +=
       sh.fills * hv.shadowFill +
+      sh.prefetched * hv.shadowPrefetch +
       sh.emulatedWrites * hv.shadowWriteEmulation +
       sh.zaps * hv.shadowZap +
       sh.cr3Switches * hv.shadowCr3Switch +
