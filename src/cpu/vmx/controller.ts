@@ -16,7 +16,9 @@ import { VMX_CAPABILITIES, type VmxCapabilities } from './capabilities.js';
 import { CPU_BASED, VM_EXIT as EXIT_CTL } from './controls.js';
 import { EptStage, type EptExitSink } from './ept-stage.js';
 import { EXIT_REASON } from './exit-reasons.js';
-import { ExitInformation, GuestExtras } from './guest-state.js';
+import { ExitInformation, GuestExtras, saveHeldGuestState } from './guest-state.js';
+import type { GuestStateHolder } from './vmcs.js';
+import { HostBugError } from '../../common/assert.js';
 import { exceptionCausesExit, externalInterruptExits, preemptionDeadline, preemptionRemaining, shadowedCrRead, shadowedCrWrite } from './intercept.js';
 import { TlbInvalidation } from './instructions.js';
 import type { MsrAccess } from './msr-area.js';
@@ -34,7 +36,7 @@ export function isSoftwareType(info: number): boolean {
   return ((SOFTWARE_TYPES >>> ((info >>> 8) & 7)) & 1) !== 0;
 }
 
-export class VmxController implements VmxHooks, EptExitSink, MsrAccess {
+export class VmxController implements VmxHooks, EptExitSink, MsrAccess, GuestStateHolder {
   readonly vmx: VmxState;
   /** Guest state that is not in the register file (entry loads it, exit saves it). */
   readonly extras = new GuestExtras();
@@ -233,6 +235,18 @@ export class VmxController implements VmxHooks, EptExitSink, MsrAccess {
       this.record(EXIT_REASON.PREEMPTION_TIMER);
       this.exitNow();
     }
+  }
+
+  /**
+   * Writes the guest-state fields a lazy VM exit left in the registers (vmcs.ts HELD) into the
+   * current VMCS. Until the host state is loaded, nothing but the guest changes those registers.
+   */
+  flushGuestState(): void {
+    const v = this.vmx.vmcs;
+    if (v.holder === null) return;
+    if (v.base !== this.exitVmcs) throw new HostBugError('held guest state for a VMCS that is no longer current');
+    v.holder = null;
+    saveHeldGuestState(v, this.cpu);
   }
 
   /** Loads a host state a lazy VM exit deferred (vm-exit.ts). */

@@ -152,11 +152,19 @@ export function loadGuestRegisters(v: Vmcs, r: VmxRegisterFile, g: GuestExtras):
 
 /** Saves the registers into the guest-state area on a VM exit (not on an entry failure). */
 export function saveGuestState(v: Vmcs, r: VmxRegisterFile, g: GuestExtras, exitControls: number): void {
+  saveGuestRegisters(v, r, g, exitControls);
+  saveHeldGuestState(v, r);
+  v.dirty |= VmcsDirty.GUEST;
+}
+
+/**
+ * The part of the guest-state save a lazy VM exit does at once (vm-exit.ts): the fields VM entry
+ * re-reads every time (vmcs.ts GuestWrites.CHEAP) and the debug controls. The rest (vmcs.ts HELD)
+ * stays in the registers until saveHeldGuestState.
+ */
+export function saveGuestRegisters(v: Vmcs, r: VmxRegisterFile, g: GuestExtras, exitControls: number): void {
   const m = regionDwords(v, true);
   const b = v.base >>> 2;
-  m[b + G.CR0] = r.cr0;
-  m[b + G.CR3] = r.cr3;
-  m[b + G.CR4] = r.cr4;
   if ((exitControls & VM_EXIT.SAVE_DEBUG_CONTROLS) !== 0) {
     m[b + G.DR7] = r.dr[7]!;
     m[b + G.DEBUGCTL] = g.debugctl;
@@ -165,6 +173,18 @@ export function saveGuestState(v: Vmcs, r: VmxRegisterFile, g: GuestExtras, exit
   m[b + G.RSP] = r.regs[ESP]!;
   m[b + G.RIP] = r.eip;
   m[b + G.RFLAGS] = g.rflags;
+  m[b + G.INTERRUPTIBILITY] = g.interruptibility;
+  m[b + G.ACTIVITY] = g.activity;
+  m[b + G.PENDING_DBG] = g.pendingDebug;
+}
+
+/** Saves the vmcs.ts HELD guest-state fields from the registers (leaves the dirty bits alone). */
+export function saveHeldGuestState(v: Vmcs, r: VmxRegisterFile): void {
+  const m = regionDwords(v, true);
+  const b = v.base >>> 2;
+  m[b + G.CR0] = r.cr0;
+  m[b + G.CR3] = r.cr3;
+  m[b + G.CR4] = r.cr4;
   for (let s = 0; s < 8; s++) {
     m[b + SEL[s]!] = r.segSel[s]! & 0xffff;
     m[b + BASE[s]!] = r.segBase[s]!;
@@ -178,10 +198,6 @@ export function saveGuestState(v: Vmcs, r: VmxRegisterFile, g: GuestExtras, exit
   m[b + G.SYSENTER_CS] = r.sysenterCs;
   m[b + G.SYSENTER_ESP] = r.sysenterEsp;
   m[b + G.SYSENTER_EIP] = r.sysenterEip;
-  m[b + G.INTERRUPTIBILITY] = g.interruptibility;
-  m[b + G.ACTIVITY] = g.activity;
-  m[b + G.PENDING_DBG] = g.pendingDebug;
-  v.dirty |= VmcsDirty.GUEST;
 }
 
 const H = {

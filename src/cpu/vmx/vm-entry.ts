@@ -55,6 +55,7 @@ function loadAndEnter(ctl: VmxController, cpu: Cpu, launch: boolean): VmxOutcome
     cpu.lazy = 0;
     if ((g.rflags & AC) !== acBefore) setCpl(cpu, cpu.cpl);
   } else {
+    if (v.holder !== null) ctl.flushGuestState();
     loadGuestState(v, cpu, g, v.read(VMCS.VM_ENTRY_CONTROLS));
     cpu.flags = g.rflags;
     cpu.lazy = 0;

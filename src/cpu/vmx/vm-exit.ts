@@ -8,7 +8,7 @@ import { type Cpu, Pending, SegSlot } from '../state.js';
 import { VM_EXIT as EXIT_CTL } from './controls.js';
 import { VMX_ABORT } from './errors.js';
 import { VMCS } from './fields.js';
-import { loadHostState, saveGuestState, writeEntryFailure, writeExitInformation } from './guest-state.js';
+import { loadHostState, saveGuestRegisters, saveGuestState, writeEntryFailure, writeExitInformation } from './guest-state.js';
 import { loadMsrArea, storeMsrArea } from './msr-area.js';
 import { ACTIVITY, INTERRUPTIBILITY, PENDING_DBG } from './state-formats.js';
 import { fixedBitsOk } from './capabilities.js';
@@ -39,7 +39,17 @@ export function vmExitComplete(ctl: VmxController, cpu: Cpu, insn: Insn | null):
   g.activity = cpu.halted ? ACTIVITY.HLT : ACTIVITY.ACTIVE;
   // A single-step trap is still owed when TF is set in an STI/MOV SS shadow or in HLT (SDM §27.3.1.5).
   g.pendingDebug = (g.rflags & TF) !== 0 && (cpu.inhibitIrq || cpu.halted) ? PENDING_DBG.BS : 0;
-  saveGuestState(v, cpu, g, c.exit);
+  const loadCount = v.read(VMCS.VM_EXIT_MSR_LOAD_COUNT);
+  const lazy = ctl.lazyHost && loadCount === 0;
+  if (lazy) {
+    // The host state stays unloaded (deferHost), so the registers keep the guest's segments, CRs,
+    // descriptor tables and SYSENTER MSRs: they reach the region only when something reads it.
+    saveGuestRegisters(v, cpu, g, c.exit);
+    v.holder = ctl;
+  } else {
+    v.holder = null;
+    saveGuestState(v, cpu, g, c.exit);
+  }
   if ((c.exit & EXIT_CTL.SAVE_VMX_PREEMPTION_TIMER) !== 0) v.write(VMCS.VMX_PREEMPTION_TIMER_VALUE, ctl.timerRemaining());
   // What the processor saved passed the entry checks before, and guest instructions keep every
   // guest-state rule except CR0/CR4 fixed bits the hypervisor did not own: only those need a look.
@@ -56,8 +66,7 @@ export function vmExitComplete(ctl: VmxController, cpu: Cpu, insn: Insn | null):
   if (storeCount !== 0 && storeMsrArea(cpu.mem, v.read(VMCS.VM_EXIT_MSR_STORE_ADDR), storeCount, ctl) !== 0) {
     return vmxAbort(ctl, cpu, VMX_ABORT.SAVE_GUEST_MSR_FAIL);
   }
-  const loadCount = v.read(VMCS.VM_EXIT_MSR_LOAD_COUNT);
-  if (ctl.lazyHost && loadCount === 0) {
+  if (lazy) {
     deferHost(ctl, cpu);
   } else {
     loadHost(ctl, cpu);
@@ -113,6 +122,7 @@ function leaveNonRoot(ctl: VmxController, cpu: Cpu): void {
 /** Host-state load and what it implies for the processor (SDM §28.5): CPL 0, RFLAGS = 2, no blocking. */
 function loadHost(ctl: VmxController, cpu: Cpu): void {
   ctl.hostPending = false;
+  if (ctl.vmx.vmcs.holder !== null) ctl.flushGuestState();
   const g = ctl.extras;
   loadHostState(ctl.vmx.vmcs, cpu, g);
   cpu.flags = g.rflags;

@@ -10,8 +10,9 @@ import { FIELDS, FieldType, FieldWidth, fieldName } from './fields.js';
  * Region layout. Offsets 0 and 4 are architectural (revision identifier with the shadow-VMCS
  * indicator in bit 31; VMX-abort indicator). The rest is implementation-specific: ours puts the
  * launch state at 8 and the fields from 16 on, 4 bytes each (8 for 64-bit fields, low half first),
- * in encoding order. Silicon caches the VMCS on chip; we write through, which the SDM allows since
- * software must not touch an active VMCS with ordinary memory accesses (§25.11.1).
+ * in encoding order. Silicon caches the VMCS on chip, which the SDM allows since software must not
+ * touch an active VMCS with ordinary memory accesses (§25.11.1); we write through, except for the
+ * guest-state fields a lazy VM exit leaves in the registers (HELD below, docs/vmx.md).
  */
 export const VMCS_LAYOUT = {
   REVISION_ID: 0,
@@ -76,6 +77,32 @@ for (const f of FIELDS) {
   if (f.width === FieldWidth.W64) GUEST_WRITES[f.encoding | 1] = bits;
 }
 
+/**
+ * Guest-state fields a lazy VM exit leaves in the processor's registers instead of the region
+ * (vm-exit.ts holdGuestState): control registers, segment registers, GDTR/IDTR, SYSENTER MSRs. Any
+ * access to one through a Vmcs first has the holder write them all (SDM §25.11.1 lets the processor
+ * keep the current VMCS on chip in any format; VMREAD and VMCLEAR must see the values).
+ */
+const HELD = new Uint8Array(ENCODINGS);
+const HELD_GUEST_FIELDS = new Set(['GUEST_CR0', 'GUEST_CR3', 'GUEST_CR4', 'GUEST_GDTR_BASE', 'GUEST_GDTR_LIMIT', 'GUEST_IDTR_BASE', 'GUEST_IDTR_LIMIT', 'GUEST_SYSENTER_CS', 'GUEST_SYSENTER_ESP', 'GUEST_SYSENTER_EIP']);
+for (const f of FIELDS) {
+  if (f.type !== FieldType.GUEST) continue;
+  if (!HELD_GUEST_FIELDS.has(f.name) && !/^GUEST_(ES|CS|SS|DS|FS|GS|LDTR|TR)_(SELECTOR|BASE|LIMIT|AR_BYTES)$/.test(f.name)) continue;
+  HELD[f.encoding] = 1;
+  if (f.width === FieldWidth.W64) HELD[f.encoding | 1] = 1;
+}
+
+/** True when a lazy exit may leave `encoding` in the registers (vmcs.ts HELD). */
+export function vmcsFieldHeld(encoding: number): boolean {
+  return encoding >>> 0 < ENCODINGS && HELD[encoding] === 1;
+}
+
+/** Who holds guest-state fields of a VMCS outside its region (the processor after a lazy exit). */
+export interface GuestStateHolder {
+  /** Writes the held fields into the region and detaches (Vmcs.holder becomes null). */
+  flushGuestState(): void;
+}
+
 /** Bytes of the region our layout uses (fits the 4096 IA32_VMX_BASIC advertises). */
 export const VMCS_LAYOUT_SIZE = next;
 
@@ -117,6 +144,11 @@ export class Vmcs {
   dirty: number = VmcsDirty.ALL;
   /** GuestWrites bits of the guest-state fields written since the processor last cleared this. */
   guestWrites = 0;
+  /**
+   * Non-null while the HELD guest-state fields of this region are stale and the processor's
+   * registers have them (vm-exit.ts): every access to such a field through this view flushes first.
+   */
+  holder: GuestStateHolder | null = null;
 
   constructor(
     readonly mem: PhysicalMemory,
@@ -131,6 +163,7 @@ export class Vmcs {
 
   /** The field's value (16-bit zero-extended; 64-bit full encoding: the low half). */
   read(encoding: number): number {
+    if (this.holder !== null && HELD[encoding] === 1) this.holder.flushGuestState();
     const addr = this.offset(encoding);
     // Hot (every VM entry and exit moves ~100 fields): aligned dword straight from the buffer.
     const v = addr + 4 <= this.mem.size ? this.mem.i32[addr >>> 2]! : this.mem.read32(addr);
@@ -139,6 +172,8 @@ export class Vmcs {
 
   /** Writes the field as VMWRITE does (16-bit truncated; 64-bit full encoding clears the high half). */
   write(encoding: number, value: number): void {
+    // Flush first: the held values must not overwrite this write later.
+    if (this.holder !== null && HELD[encoding] === 1) this.holder.flushGuestState();
     const addr = this.offset(encoding);
     const kind = KIND[encoding];
     const v = kind === Kind.W16 ? value & 0xffff : value;
@@ -157,6 +192,7 @@ export class Vmcs {
 
   /** A 64-bit field as a number (exact below 2^53; the TSC offset is read signed). */
   read64(encoding: number): number {
+    if (this.holder !== null && HELD[encoding] === 1) this.holder.flushGuestState();
     const addr = this.offset(encoding);
     return this.mem.read32(addr + 4) * 0x100000000 + (this.mem.read32(addr) >>> 0);
   }
@@ -168,6 +204,7 @@ export class Vmcs {
 
   /** Writes a 64-bit field from its two halves. */
   write64(encoding: number, lo: number, hi: number): void {
+    if (this.holder !== null && HELD[encoding & ~1] === 1) this.holder.flushGuestState();
     const addr = this.offset(encoding & ~1);
     this.mem.write32(addr, lo);
     this.mem.write32(addr + 4, hi);

@@ -12,7 +12,8 @@ import { Insn } from '../../cpu/insn.js';
 import type { Core } from '../../cpu/run.js';
 import { type Cpu, Pending } from '../../cpu/state.js';
 import { VMCS, guestArField, guestBaseField, guestLimitField, guestSelectorField } from '../../cpu/vmx/fields.js';
-import { Vmcs } from '../../cpu/vmx/vmcs.js';
+import { Vmcs, vmcsFieldHeld } from '../../cpu/vmx/vmcs.js';
+import { VmxController } from '../../cpu/vmx/controller.js';
 import { RunStatus, runVcpu } from '../../vmm/exit-loop.js';
 import type { VmStop } from '../../vmm/exits/outcome.js';
 import { type HostProcessorFactory, type VmMachine, type VmRunOptions, formatVmStats, prepareVm } from '../../vmm/run-vm.js';
@@ -90,7 +91,14 @@ export class VmTarget implements DebugTarget {
   }
 
   private field(encoding: number): number {
+    this.syncHeld(encoding);
     return this.vmcsView.read(encoding);
+  }
+
+  /** The processor may hold guest-state fields outside the region (vmcs.ts HELD): have it write them. */
+  private syncHeld(encoding: number): void {
+    const ctl = this.cpu?.vmx;
+    if (vmcsFieldHeld(encoding) && ctl instanceof VmxController) ctl.flushGuestState();
   }
 
   private exitHook(reason: number): boolean {
@@ -268,6 +276,7 @@ export class VmTarget implements DebugTarget {
       pointer: v.base,
       read: (e) => {
         try {
+          this.syncHeld(e);
           return v.read(e);
         } catch {
           return undefined;
