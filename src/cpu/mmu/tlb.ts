@@ -98,7 +98,10 @@ export class Tlb {
 
   /** True when entries tagged `tag` are kept (switching to it reuses them). */
   has(tag: number): boolean {
-    return this.contexts.some((c) => c.tag === tag);
+    // Every VM entry asks (vm-entry.ts keepTlb): a plain loop, no callback.
+    const cs = this.contexts;
+    for (let i = 0; i < cs.length; i++) if (cs[i]!.tag === tag) return true;
+    return false;
   }
 
   /** Drops the entry for one linear page in the context tagged `tag` (INVVPID individual address). */

@@ -13,7 +13,7 @@ import type { VmxController } from './controller.js';
 import { VMCS } from './fields.js';
 import { type TlbInvalidation, VmxOutcome, type VmxCpuState, invept, invvpid, vmclear, vmptrld, vmptrst, vmread, vmwrite, vmxoff, vmxon } from './instructions.js';
 import type { VmxState } from './vmx-state.js';
-import { INVALID_VMCS_POINTER, vmcsFieldReadOnly, vmcsFieldSupported } from './vmcs.js';
+import { INVALID_VMCS_POINTER } from './vmcs.js';
 import { CR0 } from './capabilities.js';
 
 const CR0_PE = CR0.PE;
@@ -174,9 +174,12 @@ export class HostVmxOps implements VmxProcessor {
     // The exit loop's hot path: in VMX root at CPL 0 with a current VMCS and a supported field,
     // VMREAD is VMsucceed with the field's value (instructions.ts vmread, short of its flag work).
     const vmx = this.ctl.vmx;
-    if (this.rootReady(vmx) && vmcsFieldSupported(encoding)) {
-      this.lastStatus = VmxStatus.SUCCEED;
-      return vmx.vmcs.read(encoding);
+    if (this.rootReady(vmx)) {
+      const v = vmx.vmcs.tryRead(encoding);
+      if (v >= 0) {
+        this.lastStatus = VmxStatus.SUCCEED;
+        return v;
+      }
     }
     this.op.rm = 0;
     this.lastStatus = this.status('VMREAD', vmread(this.op, encoding));
@@ -185,10 +188,7 @@ export class HostVmxOps implements VmxProcessor {
   vmwrite(encoding: number, value: number): number {
     this.vmxCounts.vmwrite++;
     const vmx = this.ctl.vmx;
-    if (this.rootReady(vmx) && vmcsFieldSupported(encoding) && !vmcsFieldReadOnly(encoding)) {
-      vmx.vmcs.write(encoding, value);
-      return VmxStatus.SUCCEED;
-    }
+    if (this.rootReady(vmx) && vmx.vmcs.tryWrite(encoding, value)) return VmxStatus.SUCCEED;
     this.op.rm = value;
     return this.status('VMWRITE', vmwrite(this.op, encoding));
   }

@@ -170,6 +170,26 @@ export class Vmcs {
     return KIND[encoding] === Kind.W16 ? v & 0xffff : v >>> 0;
   }
 
+  /**
+   * VMREAD's fast path: the field's value as read() gives it, or -1 when `encoding` names no
+   * supported field (one table look-up instead of a support check and then read()).
+   */
+  tryRead(encoding: number): number {
+    const off = encoding >>> 0 < ENCODINGS ? OFFSET[encoding]! : -1;
+    if (off < 0) return -1;
+    if (this.holder !== null && HELD[encoding] === 1) this.holder.flushGuestState();
+    const addr = this.base + off;
+    const v = addr + 4 <= this.mem.size ? this.mem.i32[addr >>> 2]! : this.mem.read32(addr);
+    return KIND[encoding] === Kind.W16 ? v & 0xffff : v >>> 0;
+  }
+
+  /** VMWRITE's fast path: write() for a supported, writable field; false (nothing written) otherwise. */
+  tryWrite(encoding: number, value: number): boolean {
+    if (encoding >>> 0 >= ENCODINGS || OFFSET[encoding]! < 0 || READ_ONLY[encoding] === 1) return false;
+    this.write(encoding, value);
+    return true;
+  }
+
   /** Writes the field as VMWRITE does (16-bit truncated; 64-bit full encoding clears the high half). */
   write(encoding: number, value: number): void {
     // Flush first: the held values must not overwrite this write later.
