@@ -59,6 +59,7 @@ export const CR0_KEPT_BITS = 0x7ffaffd0;
 const ESP = 4;
 const LDTR = GuestSeg.LDTR;
 const TR = GuestSeg.TR;
+const SS = GuestSeg.SS;
 
 /** Dword index of a field's (low) half in a VMCS region (vmcs.ts layout). */
 const slot = (encoding: number): number => vmcsFieldOffset(encoding) >>> 2;
@@ -159,7 +160,7 @@ export function saveGuestState(v: Vmcs, r: VmxRegisterFile, g: GuestExtras, exit
 
 /**
  * The part of the guest-state save a lazy VM exit does at once (vm-exit.ts): the fields VM entry
- * re-reads every time (vmcs.ts GuestWrites.CHEAP) and the debug controls. The rest (vmcs.ts HELD)
+ * re-reads every time (vmcs.ts GuestWrites.CHEAP), SS's access rights (the CPL) and the debug controls. The rest (vmcs.ts HELD)
  * stays in the registers until saveHeldGuestState.
  */
 export function saveGuestRegisters(v: Vmcs, r: VmxRegisterFile, g: GuestExtras, exitControls: number): void {
@@ -173,6 +174,7 @@ export function saveGuestRegisters(v: Vmcs, r: VmxRegisterFile, g: GuestExtras, 
   m[b + G.RSP] = r.regs[ESP]!;
   m[b + G.RIP] = r.eip;
   m[b + G.RFLAGS] = g.rflags;
+  m[b + ARB[SS]!] = r.segAr[SS]!;
   m[b + G.INTERRUPTIBILITY] = g.interruptibility;
   m[b + G.ACTIVITY] = g.activity;
   m[b + G.PENDING_DBG] = g.pendingDebug;
@@ -189,7 +191,8 @@ export function saveHeldGuestState(v: Vmcs, r: VmxRegisterFile): void {
     m[b + SEL[s]!] = r.segSel[s]! & 0xffff;
     m[b + BASE[s]!] = r.segBase[s]!;
     m[b + LIMIT[s]!] = r.segLimit[s]!;
-    m[b + ARB[s]!] = r.segAr[s]!;
+    // SS's access rights are not held (saveGuestRegisters wrote them; a VMWRITE since must stand).
+    if (s !== SS) m[b + ARB[s]!] = r.segAr[s]!;
   }
   m[b + G.GDTR_BASE] = r.gdtBase;
   m[b + G.GDTR_LIMIT] = r.gdtLimit;

@@ -79,7 +79,7 @@ for (const f of FIELDS) {
 
 /**
  * Guest-state fields a lazy VM exit leaves in the processor's registers instead of the region
- * (vm-exit.ts holdGuestState): control registers, segment registers, GDTR/IDTR, SYSENTER MSRs. Any
+ * (vm-exit.ts): control registers, segment registers but SS's access rights, GDTR/IDTR, SYSENTER MSRs. Any
  * access to one through a Vmcs first has the holder write them all (SDM §25.11.1 lets the processor
  * keep the current VMCS on chip in any format; VMREAD and VMCLEAR must see the values).
  */
@@ -87,7 +87,10 @@ const HELD = new Uint8Array(ENCODINGS);
 const HELD_GUEST_FIELDS = new Set(['GUEST_CR0', 'GUEST_CR3', 'GUEST_CR4', 'GUEST_GDTR_BASE', 'GUEST_GDTR_LIMIT', 'GUEST_IDTR_BASE', 'GUEST_IDTR_LIMIT', 'GUEST_SYSENTER_CS', 'GUEST_SYSENTER_ESP', 'GUEST_SYSENTER_EIP']);
 for (const f of FIELDS) {
   if (f.type !== FieldType.GUEST) continue;
+  // SS access rights are the CPL (SDM §27.3.1.2), which a hypervisor reads on most exits
+  // (hypercall privilege, instruction emulation): the exit writes them at once.
   if (!HELD_GUEST_FIELDS.has(f.name) && !/^GUEST_(ES|CS|SS|DS|FS|GS|LDTR|TR)_(SELECTOR|BASE|LIMIT|AR_BYTES)$/.test(f.name)) continue;
+  if (f.name === 'GUEST_SS_AR_BYTES') continue;
   HELD[f.encoding] = 1;
   if (f.width === FieldWidth.W64) HELD[f.encoding | 1] = 1;
 }
